@@ -1,0 +1,26 @@
+// Minimal, strict flag parsing shared by the CLI commands (node's util.parseArgs with friendlier errors).
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+export type Options = NonNullable<ParseArgsConfig['options']>;
+
+export function parse<T extends Options>(argv: string[], options: T, usage: string) {
+  try {
+    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new Error(`${e instanceof Error ? e.message : String(e)}\n${usage}`);
+  }
+}
+
+export function parseIdList(s: string, flag: string): number[] {
+  const parts = s.split(',').map((p) => p.trim()).filter((p) => p.length > 0);
+  return parts.map((p) => {
+    if (!/^\d+$/.test(p)) throw new Error(`${flag}: '${p}' is not a token id (expected comma-separated integers)`);
+    return Number(p);
+  });
+}
+
+export function intFlag(v: string | undefined, flag: string, def: number): number {
+  if (v === undefined) return def;
+  if (!/^-?\d+$/.test(v)) throw new Error(`${flag}: '${v}' is not an integer`);
+  return Number(v);
+}

@@ -1,0 +1,61 @@
+// Contract between the forward pass (gpu/engine) and the attention module (gpu/attention), which owns
+// RoPE for q and k, the KV cache and the attention kernels (plain and SelfExtend).
+import type { GpuContext } from '../device/gpu-device';
+import type { RopeConfig } from '../model/types';
+
+/** groupSize 1 means plain attention. neighborWindow W must be a multiple of groupSize. */
+export interface SelfExtendParams {
+  groupSize: number;
+  neighborWindow: number;
+}
+
+export interface AttentionShape {
+  nLayers: number;
+  nHeads: number;
+  nKvHeads: number;
+  headDim: number;
+  rope: RopeConfig;
+  /** KV-cache capacity in tokens (positions 0 .. capacity-1). */
+  capacity: number;
+}
+
+export interface AttentionOptions {
+  /** Store K/V in f16 (requires shader-f16); otherwise f32. */
+  kvF16: boolean;
+}
+
+/** One layer's worth of a batch of consecutive tokens at positions startPos .. startPos+nTokens-1. */
+export interface AttentionBatch {
+  layer: number;
+  startPos: number;
+  nTokens: number;
+  /** [nTokens, nHeads*headDim] f32, not yet rotated (after bias / q-norm). */
+  q: GPUBuffer;
+  /** [nTokens, nKvHeads*headDim] f32, not yet rotated. */
+  k: GPUBuffer;
+  /** [nTokens, nKvHeads*headDim] f32. */
+  v: GPUBuffer;
+  /** Receives [nTokens, nHeads*headDim] f32 attention output (before the output projection). */
+  out: GPUBuffer;
+}
+
+export interface AttentionModule {
+  readonly shape: AttentionShape;
+  /** Bytes of GPU memory held by the KV cache (and any extra copies the strategy keeps). */
+  readonly memoryBytes: number;
+  /**
+   * Must be called once per batch before encoding its layers: validates the params and uploads the
+   * per-batch uniforms (positions, G, W). Throws a clear error for invalid G/W.
+   */
+  beginBatch(startPos: number, nTokens: number, se: SelfExtendParams): void;
+  /** Records: rotate q/k, store k/v into the cache at startPos.., attend over 0..startPos+nTokens-1. */
+  encodeLayer(encoder: GPUCommandEncoder, batch: AttentionBatch): void;
+  /**
+   * True when cached positions < length are still valid for `se` (e.g. the strategy keeps keys rotated
+   * for a specific G and a different G needs a re-rotation or a recompute).
+   */
+  canReuse(length: number, se: SelfExtendParams): boolean;
+  dispose(): void;
+}
+
+export type CreateAttention = (ctx: GpuContext, shape: AttentionShape, opts: AttentionOptions) => AttentionModule;

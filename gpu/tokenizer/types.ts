@@ -1,0 +1,35 @@
+// The tokenizer interface every tokenizer implementation provides (see gpu/tokenizer/index.ts).
+
+export interface EncodeOptions {
+  /** Prepend BOS. Default: the model's `tokenizer.ggml.add_bos_token` setting. */
+  addBos?: boolean;
+  /** Parse special/control tokens written literally in the text (only for template-owned text). Default false. */
+  parseSpecial?: boolean;
+}
+
+export interface StreamDecoder {
+  /** Returns the text that is now complete; never splits a UTF-8 character across two calls. */
+  push(id: number): string;
+  /** Returns what is still pending (replacement characters for incomplete bytes). */
+  flush(): string;
+}
+
+export interface Tokenizer {
+  readonly kind: 'spm' | 'bpe';
+  readonly vocabSize: number;
+  readonly bosId: number | null;
+  readonly eosId: number | null;
+  /** End-of-generation ids: EOS, EOT, and other end-of-turn control tokens from the GGUF. */
+  readonly stopIds: ReadonlySet<number>;
+  readonly addBosDefault: boolean;
+  encode(text: string, opts?: EncodeOptions): number[];
+  decode(ids: readonly number[], opts?: { skipSpecial?: boolean }): string;
+  createStreamDecoder(opts?: { skipSpecial?: boolean }): StreamDecoder;
+  tokenText(id: number): string;
+  isSpecial(id: number): boolean;
+}
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
