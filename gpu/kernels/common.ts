@@ -6,15 +6,29 @@ const pipelineCache = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();
 /** Which device made a pipeline, so encodeDispatch can create bind groups without extra arguments. */
 const deviceOfPipeline = new WeakMap<GPUComputePipeline, GPUDevice>();
 
-/** Pipelines are compiled once per device and reused by every call (compilation is slow). */
-export function getPipeline(device: GPUDevice, code: string, entryPoint: string, label: string): GPUComputePipeline {
+/**
+ * Pipelines are compiled once per device and reused by every call (compilation is slow).
+ * `bindings` gives an explicit layout (binding i has type bindings[i]) for shaders whose entry points
+ * use only some of the module's bindings: 'auto' layouts drop unused ones, which would make one
+ * shared list of bind group entries invalid.
+ */
+export function getPipeline(device: GPUDevice, code: string, entryPoint: string, label: string, bindings?: GPUBufferBindingType[]): GPUComputePipeline {
   let perDevice = pipelineCache.get(device);
   if (!perDevice) pipelineCache.set(device, (perDevice = new Map()));
   const key = `${label}\u0000${entryPoint}\u0000${code}`;
   let p = perDevice.get(key);
   if (!p) {
     const module = device.createShaderModule({ code, label });
-    p = device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint }, label: `${label}:${entryPoint}` });
+    const layout = bindings
+      ? device.createPipelineLayout({
+          bindGroupLayouts: [
+            device.createBindGroupLayout({
+              entries: bindings.map((type, binding) => ({ binding, visibility: GPUShaderStage.COMPUTE, buffer: { type } })),
+            }),
+          ],
+        })
+      : 'auto';
+    p = device.createComputePipeline({ layout, compute: { module, entryPoint }, label: `${label}:${entryPoint}` });
     perDevice.set(key, p);
     deviceOfPipeline.set(p, device);
   }
