@@ -1,0 +1,72 @@
+// The webview's model of the conversation: a pure reducer over extension messages, so streaming,
+// errors and restores are testable in node. The view renders from this.
+import type { ChatSummary, ChatTurn, ChatViewState, CuratedModelInfo, ExtensionMessage, ModelStatus, ProgressPhase } from '../extension/protocol';
+
+export interface UiState {
+  chatId: string;
+  turns: ChatTurn[];
+  chats: ChatSummary[];
+  busy: boolean;
+  model: ModelStatus;
+  curatedModels: CuratedModelInfo[];
+  progress: { phase: ProgressPhase; fraction?: number; detail?: string };
+  /** Error not tied to a turn (e.g. model failed to load before any answer started). */
+  banner?: { message: string; actions: ChatTurn['actions'] };
+  /** Id of the turn receiving tokens, if any. */
+  streamingTurnId?: string;
+}
+
+/** What the view must redraw after a message. */
+export type Change = { kind: 'all' } | { kind: 'turn'; turnId: string } | { kind: 'chrome' } | { kind: 'focusInput' };
+
+export function initialState(): UiState {
+  return { chatId: '', turns: [], chats: [], busy: false, model: { phase: 'idle' }, curatedModels: [], progress: { phase: 'idle' } };
+}
+
+function fromViewState(s: ChatViewState, prev: UiState): UiState {
+  return { ...prev, chatId: s.chatId, turns: s.turns, chats: s.chats, busy: s.busy, model: s.model, curatedModels: s.curatedModels, banner: undefined, streamingTurnId: s.busy ? prev.streamingTurnId : undefined };
+}
+
+function updateTurn(state: UiState, turnId: string, f: (t: ChatTurn) => ChatTurn): UiState {
+  const turns = state.turns.map((t) => (t.id === turnId ? f(t) : t));
+  return { ...state, turns };
+}
+
+export function reduce(state: UiState, msg: ExtensionMessage): [UiState, Change] {
+  switch (msg.type) {
+    case 'state':
+      return [fromViewState(msg.state, state), { kind: 'all' }];
+    case 'userTurn':
+      return [{ ...state, turns: [...state.turns, msg.turn], busy: true, banner: undefined }, { kind: 'all' }];
+    case 'answerStart': {
+      const turn: ChatTurn = { id: msg.turnId, role: 'assistant', text: '', chips: msg.chips, meter: msg.meter, omittedFiles: msg.omittedFiles };
+      const exists = state.turns.some((t) => t.id === msg.turnId);
+      const turns = exists ? state.turns.map((t) => (t.id === msg.turnId ? { ...t, ...turn } : t)) : [...state.turns, turn];
+      return [{ ...state, turns, busy: true, streamingTurnId: msg.turnId }, { kind: 'all' }];
+    }
+    case 'token':
+      return [updateTurn(state, msg.turnId, (t) => ({ ...t, text: t.text + msg.delta })), { kind: 'turn', turnId: msg.turnId }];
+    case 'answerEnd': {
+      const next = updateTurn(state, msg.turnId, (t) => ({ ...t, timings: msg.timings, finish: msg.finish }));
+      return [{ ...next, busy: false, streamingTurnId: undefined, progress: { phase: 'idle' } }, { kind: 'all' }];
+    }
+    case 'error': {
+      const base = { ...state, busy: false, streamingTurnId: undefined, progress: { phase: 'idle' as const } };
+      if (msg.turnId && state.turns.some((t) => t.id === msg.turnId)) {
+        return [updateTurn(base, msg.turnId, (t) => ({ ...t, error: msg.message, actions: msg.actions, finish: 'error' })), { kind: 'all' }];
+      }
+      if (msg.turnId) {
+        // The request failed before its answer started (e.g. the model did not load): show it in the conversation.
+        const turn: ChatTurn = { id: msg.turnId, role: 'assistant', text: '', error: msg.message, actions: msg.actions, finish: 'error' };
+        return [{ ...base, turns: [...base.turns, turn] }, { kind: 'all' }];
+      }
+      return [{ ...base, banner: { message: msg.message, actions: msg.actions } }, { kind: 'all' }];
+    }
+    case 'progress':
+      return [{ ...state, progress: { phase: msg.phase, fraction: msg.fraction, detail: msg.detail } }, { kind: 'chrome' }];
+    case 'model':
+      return [{ ...state, model: msg.model }, { kind: 'all' }];
+    case 'focusInput':
+      return [state, { kind: 'focusInput' }];
+  }
+}
