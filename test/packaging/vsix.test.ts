@@ -1,0 +1,162 @@
+// Checks the platform-specific .vsix files made by `npm run package` (scripts/package.mjs): each holds its own
+// Dawn addon and nothing of another platform's, the bundle (with its WGSL kernels inlined), the webview,
+// the embedded passkey model, the docs and the icon, and no sources, tests or node_modules.
+import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import * as esbuild from 'esbuild';
+import { listZip, readZipEntry, type ZipEntry } from './zip';
+
+const root = join(__dirname, '../..');
+const outDir = process.env.SELFEXTEND_VSIX_DIR ?? join(root, 'out');
+const targets = JSON.parse(readFileSync(join(root, 'scripts/package-targets.json'), 'utf8')) as Record<string, string>;
+const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string; main: string };
+const vsixPath = (t: string) => join(outDir, `selfextend-vscode-${t}-${manifest.version}.vsix`);
+const MAX_LINUX_X64_BYTES = 15 * 1024 * 1024;
+
+/** Top-level folders of the checkout that must never ship (dist/webview is the bundle, not webview/). */
+const FORBIDDEN_DIRS = ['node_modules', 'test', 'src', 'gpu', 'cli', 'webview', 'extension', 'scripts', 'types', 'tmp', 'reports', 'out', '.e2e', '.git'];
+
+interface Vsix {
+  buf: Buffer;
+  entries: ZipEntry[];
+  byName: Map<string, ZipEntry>;
+}
+
+function openVsix(file: string): Vsix {
+  const buf = readFileSync(file);
+  const entries = listZip(buf);
+  return { buf, entries, byName: new Map(entries.map((e) => [e.name, e])) };
+}
+
+/** The .wgsl files esbuild inlines into dist/extension.js, from a metafile-only build of the same entry. */
+async function wgslInputsOfExtension(): Promise<string[]> {
+  const r = await esbuild.build({
+    absWorkingDir: root,
+    entryPoints: ['extension/main.ts'],
+    bundle: true,
+    write: false,
+    metafile: true,
+    platform: 'node',
+    format: 'cjs',
+    loader: { '.wgsl': 'text' },
+    external: ['vscode', 'node-llama-cpp', 'webgpu'],
+    logLevel: 'silent',
+  });
+  return Object.keys(r.metafile.inputs).filter((f) => f.endsWith('.wgsl'));
+}
+
+describe('packaging: .vscodeignore', function () {
+  it('.vscodeignore alone keeps sources, tests and node_modules out of a package made from the checkout', function () {
+    // `vsce ls` applies .vscodeignore to the repository root, the way a plain `vsce package` would.
+    const listed = execFileSync(process.execPath, [join(root, 'node_modules/@vscode/vsce/vsce'), 'ls', '--no-dependencies'], {
+      cwd: root,
+      encoding: 'utf8',
+    })
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean);
+    const bad = listed.filter(
+      (f) => FORBIDDEN_DIRS.some((d) => f.startsWith(`${d}/`)) || /\.(ts|map|vsix)$/.test(f) || (f.startsWith('assets/') && !f.startsWith('assets/models/passkey-')),
+    );
+    assert.deepEqual(bad, [], `files .vscodeignore lets through: ${bad.join(', ')}`);
+    for (const f of ['package.json', 'README.md', 'CHANGELOG.md', 'LICENSE', 'media/icon.png', 'assets/models/passkey-char-128.gguf']) {
+      assert.ok(listed.includes(f), `${f} is missing from \`vsce ls\`: ${listed.join(', ')}`);
+    }
+  });
+});
+
+describe('packaging: platform-specific .vsix files', function () {
+  const missing = Object.keys(targets).filter((t) => !existsSync(vsixPath(t)));
+
+  before(function () {
+    if (missing.length > 0) {
+      // Packaging all six targets takes longer than a unit test should; .ci/run runs `npm run package` first.
+      console.log(`    skipped: no .vsix for ${missing.join(', ')} in ${outDir}; run \`npm run package\` first`);
+      this.skip();
+    }
+  });
+
+  for (const [target, nativeDir] of Object.entries(targets)) {
+    describe(target, function () {
+      let v: Vsix;
+      before(function () {
+        if (missing.includes(target)) this.skip();
+        v = openVsix(vsixPath(target));
+      });
+
+      it('declares its target platform in the manifest', function () {
+        const xml = readZipEntry(v.buf, v.byName.get('extension.vsixmanifest')!).toString('utf8');
+        assert.match(xml, new RegExp(`TargetPlatform="${target}"`));
+        assert.match(xml, /<Icon>extension\/media\/icon\.png<\/Icon>/, 'the manifest names the icon');
+      });
+
+      it(`holds exactly its own dawn.node (${nativeDir}) and what sits beside it, no other platform's`, function () {
+        const natives = v.entries.filter((e) => e.name.startsWith('extension/dist/native/'));
+        const dawns = natives.filter((e) => e.name.endsWith('dawn.node')).map((e) => e.name);
+        assert.deepEqual(dawns, [`extension/dist/native/${nativeDir}/dawn.node`]);
+        const shipped = natives.map((e) => e.name.slice(`extension/dist/native/${nativeDir}/`.length)).sort();
+        assert.ok(natives.every((e) => e.name.startsWith(`extension/dist/native/${nativeDir}/`)), 'only one native folder');
+        const source = join(root, 'node_modules/webgpu/dist', nativeDir);
+        if (existsSync(source)) {
+          assert.deepEqual(shipped, readdirSync(source).sort(), 'the addon folder is copied whole (Windows needs its DLLs)');
+          assert.equal(v.byName.get(`extension/dist/native/${nativeDir}/dawn.node`)!.size, statSync(join(source, 'dawn.node')).size);
+        }
+        if (target.startsWith('win32')) {
+          for (const dll of ['d3dcompiler_47.dll', 'dxcompiler.dll']) assert.ok(shipped.includes(dll), `${dll} beside dawn.node`);
+        }
+      });
+
+      it('holds the bundled extension, its WGSL kernels, the webview, the passkey model, docs and icon', async function () {
+        const pkg = JSON.parse(readZipEntry(v.buf, v.byName.get('extension/package.json')!).toString('utf8')) as {
+          main: string;
+          icon?: string;
+          scripts?: Record<string, string>;
+        };
+        const main = `extension/${pkg.main.replace(/^\.\//, '')}`;
+        assert.ok(v.byName.has(main), `main ${pkg.main} is in the package`);
+        assert.equal(pkg.icon, 'media/icon.png');
+        const js = readZipEntry(v.buf, v.byName.get(main)!).toString('utf8');
+        assert.ok(!/require\(["']webgpu["']\)/.test(js), 'the bundle loads dawn.node itself, not the webgpu package');
+
+        const wgsl = await wgslInputsOfExtension();
+        assert.ok(wgsl.length > 0, 'the extension bundle inlines WGSL kernels (none reached from extension/main.ts)');
+        for (const f of wgsl) {
+          const src = readFileSync(join(root, f), 'utf8');
+          assert.ok(js.includes(src), `${f} is inlined verbatim in ${main}`);
+        }
+
+        assert.ok(v.byName.has('extension/dist/webview/webview.js'), 'webview bundle');
+        assert.ok(v.entries.some((e) => /^extension\/dist\/webview\/[^/]+\.css$/.test(e.name)), 'webview CSS');
+        const model = v.byName.get('extension/assets/models/passkey-char-128.gguf');
+        assert.ok(model, 'embedded passkey model');
+        assert.equal(model.size, statSync(join(root, 'assets/models/passkey-char-128.gguf')).size);
+        assert.ok(v.byName.has('extension/assets/models/passkey-cases.jsonl'), 'passkey cases');
+        for (const re of [/^extension\/readme\.md$/i, /^extension\/changelog\.md$/i, /^extension\/license(\.txt|\.md)?$/i]) {
+          assert.ok(v.entries.some((e) => re.test(e.name)), `${re} is in the package`);
+        }
+        const icon = readZipEntry(v.buf, v.byName.get('extension/media/icon.png')!);
+        assert.equal(icon.subarray(1, 4).toString('ascii'), 'PNG');
+        assert.deepEqual([icon.readUInt32BE(16), icon.readUInt32BE(20)], [128, 128], 'icon is 128×128');
+      });
+
+      it('holds no sources, tests, maps or node_modules', function () {
+        const bad = v.entries
+          .map((e) => e.name)
+          .filter((n) => FORBIDDEN_DIRS.some((d) => n.startsWith(`extension/${d}/`)) || /\.(ts|map|vsix|log)$/.test(n));
+        assert.deepEqual(bad, []);
+        const assets = v.entries.filter((e) => e.name.startsWith('extension/assets/')).map((e) => e.name);
+        assert.deepEqual(assets.sort(), ['extension/assets/models/passkey-cases.jsonl', 'extension/assets/models/passkey-char-128.gguf']);
+      });
+
+      if (target === 'linux-x64') {
+        it('stays under 15 MB', function () {
+          const size = statSync(vsixPath(target)).size;
+          console.log(`      ${target}: ${(size / 1e6).toFixed(2)} MB, ${v.entries.length} files`);
+          assert.ok(size < MAX_LINUX_X64_BYTES, `${size} bytes`);
+        });
+      }
+    });
+  }
+});
