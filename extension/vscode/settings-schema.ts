@@ -1,0 +1,110 @@
+// The extension's settings, described once. package.json's contributes.configuration must match this
+// (a test compares them), and readSettings uses the same defaults and ranges to clamp what users type
+// into settings.json, where VS Code does not enforce min/max.
+
+export type PowerPreferenceSetting = 'high-performance' | 'low-power';
+
+export interface ExtensionSettings {
+  modelPath: string;
+  enabled: boolean;
+  /** 0 = choose automatically from targetContext. */
+  groupSize: number;
+  neighborWindow: number;
+  targetContext: number;
+  maxNewTokens: number;
+  temperature: number;
+  topP: number;
+  include: string[];
+  exclude: string[];
+  maxFileSize: number;
+  gpuPowerPreference: PowerPreferenceSetting;
+}
+
+type NumberSpec = { kind: 'integer' | 'number'; default: number; minimum: number; maximum: number; description: string };
+type Spec =
+  | NumberSpec
+  | { kind: 'string'; default: string; description: string }
+  | { kind: 'boolean'; default: boolean; description: string }
+  | { kind: 'string[]'; default: string[]; description: string }
+  | { kind: 'enum'; default: PowerPreferenceSetting; values: PowerPreferenceSetting[]; description: string };
+
+export const SETTINGS_SECTION = 'selfextend';
+
+export const SETTINGS_SCHEMA: { readonly [K in keyof ExtensionSettings]: Spec } = {
+  modelPath: { kind: 'string', default: '', description: 'Path to a GGUF model file (llama, qwen2/qwen3 architectures). Empty: the chat view offers to pick or download one.' },
+  enabled: { kind: 'boolean', default: true, description: 'Use SelfExtend to stretch the model\'s trained context window. Off: plain attention, limited to the trained window.' },
+  groupSize: { kind: 'integer', default: 0, minimum: 0, maximum: 64, description: 'SelfExtend group size G: keys farther than the neighbor window share positions in groups of G. 0 chooses the smallest G that reaches the target context. Takes effect on the next request.' },
+  neighborWindow: { kind: 'integer', default: 512, minimum: 16, maximum: 32768, description: 'SelfExtend neighbor window W in tokens: keys closer than W keep exact positions. Rounded down to a multiple of the group size and kept below the trained window. Takes effect on the next request.' },
+  targetContext: { kind: 'integer', default: 16384, minimum: 512, maximum: 131072, description: 'Tokens of repository context to aim for. With group size 0 the extension picks G so that (L − W) × G + W reaches this.' },
+  maxNewTokens: { kind: 'integer', default: 1024, minimum: 1, maximum: 16384, description: 'Maximum tokens generated per answer.' },
+  temperature: { kind: 'number', default: 0.2, minimum: 0, maximum: 2, description: 'Sampling temperature; 0 always picks the most likely token (greedy).' },
+  topP: { kind: 'number', default: 0.95, minimum: 0.01, maximum: 1, description: 'Nucleus sampling: sample only from the most likely tokens whose probabilities add up to this.' },
+  include: { kind: 'string[]', default: [], description: 'Glob patterns of workspace files to consider (empty: all files). Matched against workspace-relative paths.' },
+  exclude: { kind: 'string[]', default: [], description: 'Glob patterns of workspace files to leave out, in addition to files.exclude, search.exclude and .gitignore.' },
+  maxFileSize: { kind: 'integer', default: 1048576, minimum: 1024, maximum: 67108864, description: 'Files larger than this many bytes are not read into the context.' },
+  gpuPowerPreference: { kind: 'enum', default: 'high-performance', values: ['high-performance', 'low-power'], description: 'Which GPU to ask WebGPU for on machines with more than one. Applies when the model is next loaded.' },
+};
+
+export type SettingsGetter = (key: keyof ExtensionSettings) => unknown;
+
+function clampNumber(spec: NumberSpec, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) return spec.default;
+  const n = spec.kind === 'integer' ? Math.round(v) : v;
+  return Math.min(spec.maximum, Math.max(spec.minimum, n));
+}
+
+/** Typed, clamped settings from raw configuration values (wrong types fall back to defaults). */
+export function readSettings(get: SettingsGetter): ExtensionSettings {
+  const out: Record<string, unknown> = {};
+  for (const [key, spec] of Object.entries(SETTINGS_SCHEMA) as [keyof ExtensionSettings, Spec][]) {
+    const v = get(key);
+    switch (spec.kind) {
+      case 'integer':
+      case 'number':
+        out[key] = clampNumber(spec, v);
+        break;
+      case 'string':
+        out[key] = typeof v === 'string' ? v.trim() : spec.default;
+        break;
+      case 'boolean':
+        out[key] = typeof v === 'boolean' ? v : spec.default;
+        break;
+      case 'string[]':
+        out[key] = Array.isArray(v) ? v.filter((s): s is string => typeof s === 'string' && s.trim() !== '') : [...spec.default];
+        break;
+      case 'enum':
+        out[key] = typeof v === 'string' && (spec.values as string[]).includes(v) ? v : spec.default;
+        break;
+    }
+  }
+  return out as unknown as ExtensionSettings;
+}
+
+/** The JSON schema VS Code expects under contributes.configuration.properties. */
+export function contributedProperties(): Record<string, Record<string, unknown>> {
+  const props: Record<string, Record<string, unknown>> = {};
+  let order = 0;
+  for (const [key, spec] of Object.entries(SETTINGS_SCHEMA) as [string, Spec][]) {
+    const p: Record<string, unknown> = { order: order++, markdownDescription: spec.description, default: spec.default };
+    switch (spec.kind) {
+      case 'integer':
+      case 'number':
+        Object.assign(p, { type: spec.kind, minimum: spec.minimum, maximum: spec.maximum });
+        break;
+      case 'string':
+        Object.assign(p, { type: 'string', scope: 'machine-overridable' });
+        break;
+      case 'boolean':
+        p.type = 'boolean';
+        break;
+      case 'string[]':
+        Object.assign(p, { type: 'array', items: { type: 'string' } });
+        break;
+      case 'enum':
+        Object.assign(p, { type: 'string', enum: spec.values });
+        break;
+    }
+    props[`${SETTINGS_SECTION}.${key}`] = p;
+  }
+  return props;
+}
