@@ -1,0 +1,311 @@
+// The Model the CLI and the extension use: generation with prefix reuse, teacher-forced logits,
+// request queueing and recovery from a lost GPU device.
+//
+// Concurrency: requests are QUEUED, one at a time, in call order (a second generate() waits until the
+// first finishes, is aborted, or its iterator is closed); the KV cache is only touched by the request
+// holding the lock, so it is never corrupted. Consumers must drain or `return()` their iterator.
+import type { DeviceInfo } from '../device/gpu-device';
+import type { GGUFFile } from '../gguf/types';
+import type { ModelConfig } from '../model/types';
+import type { ChatMessage, Tokenizer } from '../tokenizer/types';
+import type { SelfExtendParams } from '../attention/types';
+import { resolveSampling, stepSeed } from '../sampling/gpu-sampler';
+import { StopStringMatcher } from './stop-strings';
+import { DeviceLostError, ModelDisposedError } from './errors';
+import type { Session } from './session';
+import type { FinishReason, GenerateChunk, GenerateOptions, LoadOptions, Model } from './types';
+
+const PLAIN: SelfExtendParams = { groupSize: 1, neighborWindow: 0 };
+
+export interface ModelDeps {
+  path: string;
+  config: ModelConfig;
+  tokenizer: Tokenizer;
+  loadOptions: LoadOptions;
+  /** Opens the file again and loads a fresh session (after a device loss). */
+  reload: () => Promise<Session>;
+  encodeChat: (messages: ChatMessage[], addGenerationPrompt: boolean) => number[];
+}
+
+export class GpuModel implements Model {
+  readonly path: string;
+  readonly config: ModelConfig;
+  readonly tokenizer: Tokenizer;
+  private session: Session | null;
+  private deviceInfo: DeviceInfo;
+  private cache: number[] = [];
+  private lock: Promise<void> = Promise.resolve();
+  private disposed = false;
+  /** Times the session was reloaded after a device loss (observable in tests). */
+  reloads = 0;
+
+  constructor(private readonly deps: ModelDeps, session: Session) {
+    this.path = deps.path;
+    this.config = deps.config;
+    this.tokenizer = deps.tokenizer;
+    this.session = session;
+    this.deviceInfo = session.ctx.info;
+  }
+
+  get device(): DeviceInfo {
+    return this.deviceInfo;
+  }
+  get maxContext(): number {
+    return this.session?.plan.maxContext ?? 0;
+  }
+  /** Tokens per prefill chunk the activation buffers allow. */
+  get maxPrefillChunk(): number {
+    return this.session?.plan.chunk ?? 1;
+  }
+  /** True after the device was lost and before the next request reloads it. */
+  get isLost(): boolean {
+    return this.session === null || this.session.lost !== null;
+  }
+  /** The live GPU device (tests use it to simulate a device loss). */
+  gpuDevice(): GPUDevice | null {
+    return this.session?.ctx.device ?? null;
+  }
+
+  cachedTokens(): readonly number[] {
+    return this.cache;
+  }
+  clearCache(): void {
+    this.cache = [];
+  }
+
+  encodeChat(messages: ChatMessage[], opts?: { addGenerationPrompt?: boolean }): number[] {
+    return this.deps.encodeChat(messages, opts?.addGenerationPrompt ?? true);
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.session?.destroy();
+    this.session = null;
+    this.cache = [];
+  }
+
+  /** Serialises requests: resolves with a release function once earlier requests are done. */
+  private async acquire(): Promise<() => void> {
+    let release!: () => void;
+    const mine = new Promise<void>((r) => (release = r));
+    const prev = this.lock;
+    this.lock = prev.then(() => mine);
+    await prev;
+    return release;
+  }
+
+  /** A live session, reloading after a device loss. */
+  private async live(): Promise<Session> {
+    if (this.disposed) throw new ModelDisposedError();
+    if (this.session && !this.session.lost) return this.session;
+    this.session?.destroy();
+    this.session = null;
+    this.cache = [];
+    this.session = await this.deps.reload();
+    this.deviceInfo = this.session.ctx.info;
+    this.reloads++;
+    return this.session;
+  }
+
+  /** Turns a failure while the device died into a DeviceLostError and drops the session. */
+  private async translate(s: Session, e: unknown): Promise<unknown> {
+    if (!s.lost) await Promise.race([s.ctx.lost, new Promise((r) => setTimeout(r, 200))]);
+    if (s.lost || this.disposed) {
+      this.cache = [];
+      if (this.disposed) return new ModelDisposedError();
+      const reason = s.lost?.reason ?? 'unknown';
+      s.destroy();
+      if (this.session === s) this.session = null;
+      return new DeviceLostError(reason);
+    }
+    return e;
+  }
+
+  /** Applies the BOS rule to token input: prepend only when asked, wanted by the model and absent. */
+  private withBos(ids: readonly number[], addBos: boolean): number[] {
+    const bos = this.tokenizer.bosId;
+    if (addBos && this.tokenizer.addBosDefault && bos !== null && ids[0] !== bos) return [bos, ...ids];
+    return [...ids];
+  }
+
+  async *generate(input: string | readonly number[], opts: GenerateOptions = {}): AsyncGenerator<GenerateChunk, void, undefined> {
+    const release = await this.acquire();
+    try {
+      const s = await this.live();
+      try {
+        yield* this.run(s, input, opts);
+      } catch (e) {
+        throw await this.translate(s, e);
+      }
+    } finally {
+      release();
+    }
+  }
+
+  private async *run(s: Session, input: string | readonly number[], opts: GenerateOptions): AsyncGenerator<GenerateChunk, void, undefined> {
+    const t0 = performance.now();
+    const params = resolveSampling(opts);
+    const addBos = opts.addBos !== false;
+    const ids = typeof input === 'string' ? this.tokenizer.encode(input, addBos ? {} : { addBos: false }) : this.withBos(input, addBos);
+    if (ids.length === 0) throw new Error('generate: the prompt is empty (no tokens)');
+    for (const id of ids) {
+      if (!Number.isInteger(id) || id < 0 || id >= this.config.vocabSize) throw new Error(`generate: token id ${id} is outside the vocabulary (0..${this.config.vocabSize - 1})`);
+    }
+    const maxCtx = s.plan.maxContext;
+    if (ids.length >= maxCtx) {
+      throw new Error(`The prompt has ${ids.length} tokens but the context holds ${maxCtx}; shorten the prompt, raise maxContext, or use SelfExtend with a larger group size.`);
+    }
+    const se = opts.selfExtend ?? PLAIN;
+    const chunk = Math.max(1, Math.min(opts.prefillChunk ?? this.deps.loadOptions.prefillChunk ?? 512, s.plan.chunk));
+    const maxTokens = opts.maxTokens ?? Infinity;
+    const seed = opts.seed ?? Math.floor(Math.random() * 2 ** 32);
+
+    // Prefix reuse: keep the longest common prefix, recompute only the rest (at least one token, the
+    // last prompt token, must run to produce logits).
+    let reuse = 0;
+    if (opts.reuseCache !== false) {
+      const lim = Math.min(this.cache.length, ids.length - 1);
+      while (reuse < lim && this.cache[reuse] === ids[reuse]) reuse++;
+      if (reuse > 0 && !s.attention.canReuse(reuse, se)) reuse = 0;
+    }
+    this.cache.length = reuse;
+    const cached = reuse;
+
+    const timings = { prefillMs: 0, ttftMs: 0, decodeMs: 0, prefillTps: 0, decodeTps: 0 };
+    let generated = 0;
+    const out: number[] = [];
+    const chunkOf = (text: string, step: number[], finishReason?: FinishReason): GenerateChunk => ({
+      text,
+      ids: step,
+      promptTokens: ids.length,
+      cachedTokens: cached,
+      generatedTokens: generated,
+      finishReason,
+      timings: { ...timings },
+    });
+
+    // Prefill in chunks; the sampler runs after the last one.
+    const tp = performance.now();
+    let next = -1;
+    for (let pos = reuse; pos < ids.length; ) {
+      if (opts.signal?.aborted) {
+        yield chunkOf('', [], 'aborted');
+        return;
+      }
+      const n = Math.min(chunk, ids.length - pos);
+      const last = pos + n === ids.length;
+      const enc = s.ctx.device.createCommandEncoder();
+      s.forward.encode(enc, ids.slice(pos, pos + n), pos, se, last ? 'last' : 'none');
+      if (last) s.sampler.encode(enc, s.forward.logits, 0, params, ids, stepSeed(seed, 0));
+      s.forward.arena.flush();
+      s.ctx.device.queue.submit([enc.finish()]);
+      s.forward.arena.reset();
+      if (last) next = await s.sampler.read();
+      else await s.ctx.device.queue.onSubmittedWorkDone();
+      if (s.lost) throw new DeviceLostError(s.lost.reason);
+      this.cache.push(...ids.slice(pos, pos + n));
+      pos += n;
+      opts.onPrefillProgress?.(pos - reuse, ids.length - reuse);
+    }
+    timings.prefillMs = performance.now() - tp;
+    timings.ttftMs = performance.now() - t0;
+    timings.prefillTps = ((ids.length - reuse) * 1000) / Math.max(timings.prefillMs, 1e-3);
+
+    const decoder = this.tokenizer.createStreamDecoder({ skipSpecial: true });
+    const stops = new StopStringMatcher(opts.stop);
+    const td = performance.now();
+    const updateDecode = (): void => {
+      timings.decodeMs = performance.now() - td;
+      timings.decodeTps = generated > 1 ? ((generated - 1) * 1000) / Math.max(timings.decodeMs, 1e-3) : 0;
+    };
+    for (;;) {
+      const tok = next;
+      generated++;
+      out.push(tok);
+      updateDecode();
+      if (this.tokenizer.stopIds.has(tok)) {
+        yield chunkOf(stops.flush() + decoder.flush(), [tok], 'stop-token');
+        return;
+      }
+      const r = stops.push(decoder.push(tok));
+      if (r.stopped) {
+        yield chunkOf(r.emit, [tok], 'stop-string');
+        return;
+      }
+      const pos = this.cache.length;
+      let finish: FinishReason | undefined;
+      if (generated >= maxTokens) finish = 'length';
+      else if (pos + 1 > maxCtx) finish = 'context-full';
+      else if (opts.signal?.aborted) finish = 'aborted';
+      if (finish) {
+        const tail = stops.push(decoder.flush());
+        yield chunkOf(r.emit + tail.emit + (tail.stopped ? '' : stops.flush()), [tok], tail.stopped ? 'stop-string' : finish);
+        return;
+      }
+      yield chunkOf(r.emit, [tok]);
+      if (opts.signal?.aborted) {
+        yield chunkOf(stops.flush(), [], 'aborted');
+        return;
+      }
+      // One decode step: forward the token, sample the next one, read back one u32.
+      const enc = s.ctx.device.createCommandEncoder();
+      s.forward.encode(enc, [tok], pos, se, 'last');
+      s.sampler.encode(enc, s.forward.logits, 0, params, [...ids, ...out], stepSeed(seed, generated));
+      s.forward.arena.flush();
+      s.ctx.device.queue.submit([enc.finish()]);
+      s.forward.arena.reset();
+      next = await s.sampler.read();
+      if (s.lost) throw new DeviceLostError(s.lost.reason);
+      this.cache.push(tok);
+    }
+  }
+
+  async logits(ids: readonly number[], opts: { selfExtend?: SelfExtendParams; prefillChunk?: number } = {}): Promise<Float32Array[]> {
+    const release = await this.acquire();
+    try {
+      const s = await this.live();
+      try {
+        return await this.teacherForced(s, ids, opts);
+      } catch (e) {
+        throw await this.translate(s, e);
+      }
+    } finally {
+      release();
+    }
+  }
+
+  private async teacherForced(s: Session, ids: readonly number[], opts: { selfExtend?: SelfExtendParams; prefillChunk?: number }): Promise<Float32Array[]> {
+    if (ids.length === 0) return [];
+    if (ids.length > s.plan.maxContext) throw new Error(`logits: ${ids.length} tokens exceed the context of ${s.plan.maxContext}`);
+    for (const id of ids) {
+      if (!Number.isInteger(id) || id < 0 || id >= this.config.vocabSize) throw new Error(`logits: token id ${id} is outside the vocabulary (0..${this.config.vocabSize - 1})`);
+    }
+    const se = opts.selfExtend ?? PLAIN;
+    const chunk = Math.max(1, Math.min(opts.prefillChunk ?? this.deps.loadOptions.prefillChunk ?? 512, s.plan.chunk, s.forward.logitsRows));
+    const V = this.config.vocabSize;
+    const rows: Float32Array[] = [];
+    this.cache = [];
+    const rd = s.ctx.device.createBuffer({ size: chunk * V * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    try {
+      for (let pos = 0; pos < ids.length; ) {
+        const n = Math.min(chunk, ids.length - pos);
+        const enc = s.ctx.device.createCommandEncoder();
+        s.forward.encode(enc, ids.slice(pos, pos + n), pos, se, 'all');
+        enc.copyBufferToBuffer(s.forward.logits, 0, rd, 0, n * V * 4);
+        s.forward.arena.flush();
+        s.ctx.device.queue.submit([enc.finish()]);
+        s.forward.arena.reset();
+        await rd.mapAsync(GPUMapMode.READ, 0, n * V * 4);
+        const all = new Float32Array(rd.getMappedRange(0, n * V * 4).slice(0));
+        rd.unmap();
+        for (let r = 0; r < n; r++) rows.push(all.subarray(r * V, (r + 1) * V));
+        this.cache.push(...ids.slice(pos, pos + n));
+        pos += n;
+      }
+    } finally {
+      rd.destroy();
+    }
+    return rows;
+  }
+}
