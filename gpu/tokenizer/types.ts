@@ -5,6 +5,14 @@ export interface EncodeOptions {
   addBos?: boolean;
   /** Parse special/control tokens written literally in the text (only for template-owned text). Default false. */
   parseSpecial?: boolean;
+  /** Append EOS (only if the model's tokenizer.ggml.add_eos_token is set). Default false. */
+  addEos?: boolean;
+}
+
+/** A piece of text to encode, and whether special tokens written in it are honoured. */
+export interface TextPart {
+  text: string;
+  parseSpecial: boolean;
 }
 
 export interface StreamDecoder {
@@ -24,9 +32,16 @@ export interface Tokenizer {
   readonly addBosDefault: boolean;
   encode(text: string, opts?: EncodeOptions): number[];
   decode(ids: readonly number[], opts?: { skipSpecial?: boolean }): string;
-  createStreamDecoder(opts?: { skipSpecial?: boolean }): StreamDecoder;
+  /** `stripLeadingSpace` (default true) drops the SPM space prefix from the first piece, as decode() does. */
+  createStreamDecoder(opts?: { skipSpecial?: boolean; stripLeadingSpace?: boolean }): StreamDecoder;
   tokenText(id: number): string;
   isSpecial(id: number): boolean;
+  /** Encodes parts as one text: adjacent plain parts join, control tokens only count in parts that allow them. */
+  encodeParts?(parts: readonly TextPart[], opts?: Omit<EncodeOptions, 'parseSpecial'>): number[];
+  /** The model's tokenizer.chat_template, if any. */
+  readonly chatTemplate?: string;
+  /** Id of the token whose text is exactly `text`, if any. */
+  tokenId?(text: string): number | undefined;
 }
 
 export interface ChatMessage {
