@@ -410,6 +410,8 @@ function splitRegex(re: RegExp, text: string, collapsed: boolean, lengths: numbe
   return out;
 }
 
+const asciiFlags = Uint16Array.from({ length: 128 }, (_, c) => cptFlags(c));
+
 export function createPreTokenizer(pre: string | undefined): PreTokenizer {
   const name = pre === undefined || pre === '' ? 'default' : pre;
   const entry = PRE_TYPES[name];
@@ -426,7 +428,7 @@ export function createPreTokenizer(pre: string | undefined): PreTokenizer {
       if (text.length === 0) return [];
       const cpts = toCodePoints(text);
       const flags = new Uint16Array(cpts.length);
-      for (let i = 0; i < cpts.length; i++) flags[i] = cptFlags(cpts[i]);
+      for (let i = 0; i < cpts.length; i++) flags[i] = cpts[i] < 0x80 ? asciiFlags[cpts[i]] : cptFlags(cpts[i]);
       const t: SplitText = { cpts, flags };
       // UTF-16 offset of each code point, to cut words out of the original string.
       const u16 = new Uint32Array(cpts.length + 1);
