@@ -1,0 +1,52 @@
+// What the chat UI needs from the assistant (extension/core's session, wrapped in core-backend.ts).
+// Kept as a narrow port so the controller is testable with a scripted fake.
+import type { AnswerTimings, ContextChip, ContextMeter, FinishKind, ProgressPhase } from '../protocol';
+
+export interface AnswerContext {
+  chips: ContextChip[];
+  meter: ContextMeter;
+  omittedFiles: number;
+}
+
+export interface AnswerEvents {
+  progress(phase: ProgressPhase, fraction?: number, detail?: string): void;
+  /** Called once, when the prompt is built and before the first token. */
+  context(ctx: AnswerContext): void;
+  token(text: string): void;
+}
+
+export interface AnswerResult {
+  timings: AnswerTimings;
+  finish: FinishKind;
+}
+
+export interface HistoryMessage {
+  role: 'user' | 'assistant';
+  content: string;
+}
+
+export interface AskRequest {
+  kind: 'ask';
+  chatId: string;
+  question: string;
+  /** Earlier turns of this chat, oldest first (answers only when they completed). */
+  history: HistoryMessage[];
+  signal: AbortSignal;
+}
+
+export interface SummarizeRequest {
+  kind: 'summarize';
+  chatId: string;
+  /** Workspace-relative path or the document's name. */
+  label: string;
+  text: string;
+  /** Set when the text is a selection of a larger file. */
+  selection?: { startLine: number; endLine: number };
+  signal: AbortSignal;
+}
+
+export type AnswerRequest = AskRequest | SummarizeRequest;
+
+export interface AnswerBackend {
+  answer(req: AnswerRequest, events: AnswerEvents): Promise<AnswerResult>;
+}
