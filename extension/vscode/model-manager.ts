@@ -1,0 +1,172 @@
+// Owns the loaded engine model: loads lazily on the first request, shares one load between
+// concurrent callers, reloads when the model path or GPU preference changes, and drops the model
+// after fatal errors so the next request starts clean. No vscode import (progress is a callback).
+import type { EngineApi, Model } from '../../gpu/engine/types';
+import type { PowerPreference } from '../../gpu/device/gpu-device';
+import type { ModelStatus } from '../protocol';
+import { ModelNotConfiguredError } from './error-actions';
+
+export interface ModelKey {
+  path: string;
+  powerPreference: PowerPreference;
+}
+
+export interface LoadReporter {
+  /** 0..1 */
+  progress(fraction: number, detail?: string): void;
+}
+
+function baseName(p: string): string {
+  return p.split(/[\\/]/).pop() ?? p;
+}
+
+export class ModelManager {
+  private model: Model | undefined;
+  private key: ModelKey | undefined;
+  private loading: { key: ModelKey; promise: Promise<Model>; abort: AbortController } | undefined;
+  private status: ModelStatus = { phase: 'unset' };
+  private readonly listeners = new Set<(s: ModelStatus) => void>();
+
+  constructor(private readonly engine: EngineApi, private readonly currentKey: () => ModelKey) {
+    this.refreshStatus();
+  }
+
+  onStatus(f: (s: ModelStatus) => void): () => void {
+    this.listeners.add(f);
+    return () => this.listeners.delete(f);
+  }
+
+  getStatus(): ModelStatus {
+    return this.status;
+  }
+
+  private setStatus(s: ModelStatus): void {
+    this.status = s;
+    for (const f of this.listeners) f(s);
+  }
+
+  /** Re-derives the idle status from settings (call when the configuration changes). */
+  refreshStatus(): void {
+    const key = this.currentKey();
+    if (this.loading) return;
+    if (!key.path) this.setStatus({ phase: 'unset' });
+    else if (this.model && this.key && sameKey(this.key, key)) this.setStatus({ phase: 'ready', name: baseName(key.path) });
+    else if (this.status.phase !== 'error' || this.status.name !== baseName(key.path)) this.setStatus({ phase: 'idle', name: baseName(key.path) });
+  }
+
+  /** The loaded model if it matches the settings, without loading. */
+  peek(): Model | undefined {
+    const key = this.currentKey();
+    return this.model && this.key && sameKey(this.key, key) ? this.model : undefined;
+  }
+
+  /** Returns the model for the current settings, loading it (once) if needed. */
+  async get(reporter?: LoadReporter, signal?: AbortSignal): Promise<Model> {
+    const key = this.currentKey();
+    if (!key.path) throw new ModelNotConfiguredError();
+    const ready = this.peek();
+    if (ready) return ready;
+    if (!this.loading || !sameKey(this.loading.key, key)) {
+      this.loading?.abort.abort();
+      this.freeModel();
+      const abort = new AbortController();
+      const name = baseName(key.path);
+      this.setStatus({ phase: 'loading', name, fraction: 0 });
+      const promise = this.engine
+        .load(key.path, {
+          powerPreference: key.powerPreference,
+          signal: abort.signal,
+          onProgress: (p) => {
+            const fraction = p.bytesTotal > 0 ? p.bytesDone / p.bytesTotal : 0;
+            this.setStatus({ phase: 'loading', name, fraction });
+            this.reporters.forEach((r) => r.progress(fraction, p.tensor));
+          },
+        })
+        .then(
+          (m) => {
+            if (this.loading?.promise === promise) {
+              this.loading = undefined;
+              this.model = m;
+              this.key = key;
+              this.setStatus({ phase: 'ready', name });
+            }
+            return m;
+          },
+          (e: unknown) => {
+            if (this.loading?.promise === promise) {
+              this.loading = undefined;
+              this.setStatus({ phase: 'error', name, message: e instanceof Error ? e.message : String(e) });
+            }
+            throw e;
+          },
+        );
+      this.loading = { key, promise, abort };
+    }
+    const loading = this.loading;
+    if (reporter) this.reporters.add(reporter);
+    try {
+      return await (signal ? raceAbort(loading.promise, signal) : loading.promise);
+    } finally {
+      if (reporter) this.reporters.delete(reporter);
+    }
+  }
+
+  private readonly reporters = new Set<LoadReporter>();
+
+  /** Cancels a load in progress (e.g. the user pressed Cancel on the notification). */
+  cancelLoad(): void {
+    this.loading?.abort.abort();
+  }
+
+  /** Frees the GPU model; the next request loads again. */
+  unload(): void {
+    this.freeModel();
+    this.refreshStatus();
+  }
+
+  private freeModel(): void {
+    const m = this.model;
+    this.model = undefined;
+    this.key = undefined;
+    try {
+      m?.dispose();
+    } catch {
+      // Disposing a model whose device was lost can throw; nothing left to free.
+    }
+  }
+
+  dispose(): void {
+    this.cancelLoad();
+    this.unload();
+    this.listeners.clear();
+  }
+}
+
+function sameKey(a: ModelKey, b: ModelKey): boolean {
+  return a.path === b.path && a.powerPreference === b.powerPreference;
+}
+
+// The caller's request can be stopped while the (shared) load continues for the next request.
+function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(abortError());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(abortError());
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
+function abortError(): Error {
+  const e = new Error('cancelled');
+  e.name = 'AbortError';
+  return e;
+}
