@@ -26,7 +26,6 @@ export class Forward {
   private readonly qn: GPUBuffer;
   private readonly kn: GPUBuffer;
   private readonly att: GPUBuffer;
-  private readonly tmp: GPUBuffer;
   private readonly gate: GPUBuffer;
   private readonly up: GPUBuffer;
   /** [logitsRows, vocab] f32; row r holds the logits of the r-th requested position. */
@@ -55,7 +54,6 @@ export class Forward {
     this.ids = mk('fwd.ids', C);
     this.x = mk('fwd.x', C * c.embeddingDim);
     this.xn = mk('fwd.xn', C * c.embeddingDim);
-    this.tmp = mk('fwd.tmp', C * c.embeddingDim);
     this.q = mk('fwd.q', C * q);
     this.qn = c.qkNorm ? mk('fwd.qn', C * q) : this.q;
     this.att = mk('fwd.att', C * q);
@@ -101,14 +99,12 @@ export class Forward {
         k.rmsNorm(enc, { x: this.kk, w: L.kNorm, y: this.kn, rows: n * c.nKvHeads, dim: c.headDim, eps });
       }
       this.attention.encodeLayer(enc, { layer: l, startPos, nTokens: n, q: this.qn, k: this.kn, v: this.v, out: this.att });
-      lin.encodeMatmul(enc, L.o, this.att, this.tmp, n);
-      k.add(enc, this.x, this.tmp, n * E);
+      lin.encodeMatmul(enc, L.o, this.att, this.x, n, { add: true }); // residual fused into the projection
       k.rmsNorm(enc, { x: this.x, w: L.ffnNorm, y: this.xn, rows: n, dim: E, eps });
       lin.encodeMatmul(enc, L.gate, this.xn, this.gate, n);
       lin.encodeMatmul(enc, L.up, this.xn, this.up, n);
       k.swiglu(enc, this.gate, this.up, n * F);
-      lin.encodeMatmul(enc, L.down, this.gate, this.tmp, n);
-      k.add(enc, this.x, this.tmp, n * E);
+      lin.encodeMatmul(enc, L.down, this.gate, this.x, n, { add: true });
     }
     if (mode === 'none') return;
     const rows = mode === 'all' ? n : 1;

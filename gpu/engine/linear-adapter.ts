@@ -2,7 +2,7 @@
 // (quantized, split over bindings, streamed) plus mat-vec / mat-mul and embedding lookup.
 import type { GpuContext } from '../device/gpu-device';
 import type { GGMLType } from '../gguf/types';
-import { uploadWeight, type GpuWeight } from '../kernels/linear/upload';
+import { LinearKernels, uploadWeight, type GpuWeight } from '../kernels/linear/index';
 import type { GpuMatrix, LinearOps } from './weights';
 
 class Matrix implements GpuMatrix {
@@ -24,7 +24,13 @@ class Matrix implements GpuMatrix {
   }
 }
 
+function weightOf(m: GpuMatrix): GpuWeight {
+  if (!(m instanceof Matrix)) throw new Error(`weight ${m.name} was not uploaded by the linear module`);
+  return m.w;
+}
+
 export function createLinearOps(ctx: GpuContext): LinearOps {
+  const lk = new LinearKernels(ctx);
   return {
     async upload(file, t, onBytes, signal) {
       let last = 0;
@@ -37,11 +43,11 @@ export function createLinearOps(ctx: GpuContext): LinearOps {
       });
       return new Matrix(w);
     },
-    encodeMatmul() {
-      throw new Error('linear kernels not integrated yet');
+    encodeMatmul(enc, w, x, y, nTokens, opts) {
+      lk.encodeMatVec(enc, weightOf(w), x, y, nTokens, { add: opts?.add });
     },
-    encodeEmbedding() {
-      throw new Error('linear kernels not integrated yet');
+    encodeEmbedding(enc, w, ids, out, nTokens) {
+      lk.encodeEmbedding(enc, weightOf(w), ids, out, nTokens);
     },
   };
 }

@@ -22,8 +22,11 @@ export interface GpuMatrix {
 export interface LinearOps {
   /** Uploads a 2-D tensor, streaming it from the file; onBytes reports file bytes consumed. */
   upload(file: GGUFFile, t: GGUFTensorInfo, onBytes: (n: number) => void, signal?: AbortSignal): Promise<GpuMatrix>;
-  /** y[t, :] = W · x[t, :] for t < nTokens (mat-vec when nTokens is 1, tiled mat-mul otherwise). */
-  encodeMatmul(enc: GPUCommandEncoder, w: GpuMatrix, x: GPUBuffer, y: GPUBuffer, nTokens: number): void;
+  /**
+   * y[t, :] = W · x[t, :] for t < nTokens (mat-vec for few tokens, tiled mat-mul otherwise);
+   * with `add` the result is accumulated into y (fuses the residual connection).
+   */
+  encodeMatmul(enc: GPUCommandEncoder, w: GpuMatrix, x: GPUBuffer, y: GPUBuffer, nTokens: number, opts?: { add?: boolean }): void;
   /** out[t, :] = row ids[t] of W (dequantized to f32). */
   encodeEmbedding(enc: GPUCommandEncoder, w: GpuMatrix, ids: GPUBuffer, out: GPUBuffer, nTokens: number): void;
 }
