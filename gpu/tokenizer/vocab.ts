@@ -6,10 +6,46 @@ export const ATTR_LSTRIP = 1;
 export const ATTR_RSTRIP = 2;
 
 /** Texts llama.cpp treats as end-of-turn/end-of-generation markers (and forces to CONTROL). */
-const EOT_TEXTS = ['<|eot_id|>', '<|im_end|>', '<|end|>', '<end_of_turn>', '<|endoftext|>', '<EOT>', '<｜end▁of▁sentence｜>'];
-const EOG_TEXTS = ['<|eot_id|>', '<|im_end|>', '<|end|>', '<end_of_turn>', '<|endoftext|>', '<|eom_id|>', '<EOT>'];
-// FIM pad / repo / file-separator tokens also end generation in llama.cpp.
-const EOG_FIM_TEXTS = ['<|fim_pad|>', '<fim-pad>', '<PAD>', '<|fim_repo|>', '<|repo_name|>', '<fim-repo>', '<REPO>', '<|file_sep|>'];
+// (The union of the lists in recent llama.cpp versions; node-llama-cpp's build marks these too.)
+const EOT_TEXTS = [
+  '<|eot_id|>',
+  '<|im_end|>',
+  '<|end|>',
+  '<end_of_turn>',
+  '<|endoftext|>',
+  '<|end_of_text|>',
+  '<EOT>',
+  '_<EOT>',
+  '[EOT]',
+  '<｜end▁of▁sentence｜>',
+  '<end_of_utterance>',
+];
+const EOG_TEXTS = [
+  '<|eot_id|>',
+  '<|im_end|>',
+  '<|end|>',
+  '<|return|>',
+  '<|call|>',
+  '<end_of_turn>',
+  '<|endoftext|>',
+  '<|eom_id|>',
+  '<EOT>',
+  '_<EOT>',
+  '[EOT]',
+  '<|end_of_text|>',
+  '<end_of_utterance>',
+  '</s>',
+];
+// Fill-in-the-middle markers llama.cpp recognises by text (and forces to CONTROL); the pad, repo and
+// file-separator ones also end generation.
+const FIM_TEXTS: ReadonlyArray<{ texts: readonly string[]; eog: boolean }> = [
+  { texts: ['<|fim_prefix|>', '<fim-prefix>', '<｜fim▁begin｜>', '<PRE>', '▁<PRE>'], eog: false },
+  { texts: ['<|fim_suffix|>', '<fim-suffix>', '<｜fim▁hole｜>', '<SUF>', '▁<SUF>'], eog: false },
+  { texts: ['<|fim_middle|>', '<fim-middle>', '<｜fim▁end｜>', '<MID>', '▁<MID>'], eog: false },
+  { texts: ['<|fim_pad|>', '<fim-pad>', '<PAD>'], eog: true },
+  { texts: ['<|fim_repo|>', '<|repo_name|>', '<fim-repo>', '<REPO>'], eog: true },
+  { texts: ['<|file_sep|>'], eog: true },
+];
 
 export class Vocab {
   readonly tokens: string[];
@@ -73,7 +109,13 @@ export class Vocab {
     this.eotId = eot;
     this.eomId = eom;
     const stop = new Set<number>();
-    for (const t of [...EOG_TEXTS, ...EOG_FIM_TEXTS]) {
+    for (const fim of FIM_TEXTS) {
+      const id = fim.texts.map((t) => this.tokenToId.get(t)).find((v) => v !== undefined);
+      if (id === undefined) continue;
+      forceControl(id);
+      if (fim.eog) stop.add(id);
+    }
+    for (const t of EOG_TEXTS) {
       const id = this.tokenToId.get(t);
       if (id !== undefined) {
         stop.add(id);
