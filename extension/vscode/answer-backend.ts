@@ -29,6 +29,8 @@ export interface AskRequest {
   kind: 'ask';
   chatId: string;
   question: string;
+  /** false: answer without repository context (chat participant without /workspace). Default true. */
+  workspace?: boolean;
   /** Earlier turns of this chat, oldest first (answers only when they completed). */
   history: HistoryMessage[];
   signal: AbortSignal;
@@ -45,8 +47,28 @@ export interface SummarizeRequest {
   signal: AbortSignal;
 }
 
-export type AnswerRequest = AskRequest | SummarizeRequest;
+/** A plain chat completion (language-model provider API): the caller owns the whole prompt. */
+export interface ChatCompletionRequest {
+  kind: 'chat';
+  messages: { role: 'system' | 'user' | 'assistant'; content: string }[];
+  maxTokens?: number;
+  signal: AbortSignal;
+}
+
+export type AnswerRequest = AskRequest | SummarizeRequest | ChatCompletionRequest;
+
+export interface ModelInfo {
+  name: string;
+  family: string;
+  /** Tokens a request may use (the extended window when SelfExtend is on). */
+  maxInputTokens: number;
+  maxOutputTokens: number;
+}
 
 export interface AnswerBackend {
   answer(req: AnswerRequest, events: AnswerEvents): Promise<AnswerResult>;
+  /** What the configured model offers, without loading it (undefined when none is configured). */
+  modelInfo(): ModelInfo | undefined;
+  /** Token count with the loaded model's tokenizer, or an estimate before it is loaded. */
+  countTokens(text: string): number;
 }

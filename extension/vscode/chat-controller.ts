@@ -12,7 +12,7 @@ export type HostAction = Extract<WebviewMessage, { type: 'copyCode' | 'insertCod
 export interface CompletedAnswer {
   chatId: string;
   index: number;
-  request: AnswerRequest['kind'];
+  request: 'ask' | 'summarize';
   turn: ChatTurn;
 }
 
@@ -203,7 +203,7 @@ export class ChatController {
     await this.run(what, 'summarize', (signal) => ({ kind: 'summarize', chatId: this.chat.id, label, text, selection, signal }));
   }
 
-  private async run(userText: string, kind: AnswerRequest['kind'], makeRequest: (signal: AbortSignal) => AnswerRequest): Promise<void> {
+  private async run(userText: string, kind: 'ask' | 'summarize', makeRequest: (signal: AbortSignal) => AnswerRequest): Promise<void> {
     await this.restored;
     if (this.busy) {
       this.broadcast({ type: 'error', message: 'An answer is still being generated. Stop it first, or wait for it to finish.', actions: [] });

@@ -15,6 +15,8 @@ const timings = { promptTokens: 100, cachedTokens: 0, generatedTokens: 3, ttftMs
 class FakeBackend implements AnswerBackend {
   requests: AnswerRequest[] = [];
   constructor(private readonly script: { tokens: string[]; hang?: boolean; fail?: Error }) {}
+  modelInfo() { return undefined; }
+  countTokens(text: string) { return text.length; }
   async answer(req: AnswerRequest, ev: AnswerEvents): Promise<AnswerResult> {
     this.requests.push(req);
     ev.progress('reading-repository', 0.5);

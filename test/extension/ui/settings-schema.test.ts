@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
-import { contributedProperties, readSettings, SETTINGS_SCHEMA } from '../../../extension/vscode/settings-schema';
+import { contributedProperties, readSettings, SETTINGS_SCHEMA, toAssistantSettings } from '../../../extension/vscode/settings-schema';
+import { resolveWindow } from '../../../extension/core/chat/window';
 
 const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as {
   contributes: { configuration: { properties: Record<string, Record<string, unknown>> }; commands: { command: string }[] };
@@ -41,5 +42,37 @@ describe('extension/vscode settings schema', () => {
     assert.equal(s.enabled, true);
     assert.deepEqual(s.include, ['src/**']);
     assert.equal(s.gpuPowerPreference, 'high-performance');
+  });
+});
+
+describe('extension/vscode settings → assistant settings (G/W per request)', () => {
+  it('maps every field, groupSize 0 = automatic from the target context', () => {
+    const read = readSettings;
+    const raw: Record<string, unknown> = { modelPath: '/m.gguf', groupSize: 0, neighborWindow: 0, targetContext: 8192, gpuPowerPreference: 'low-power', include: ['src/**'] };
+    const a = toAssistantSettings(read((k) => raw[k]));
+    assert.equal(a.modelPath, '/m.gguf');
+    assert.equal(a.powerPreference, 'low-power');
+    assert.deepEqual(a.include, ['src/**']);
+    assert.deepEqual(a.selfExtend, { enabled: true, groupSize: 0, neighborWindow: 0, targetContext: 8192 });
+    const w = resolveWindow(a.selfExtend, 2048, 32768);
+    assert.ok(w.groupSize > 1, 'automatic G extends a 2K model towards 8K');
+    assert.ok(w.reachable >= 8192 || w.window === w.reachable);
+    assert.equal(w.neighborWindow % w.groupSize, 0);
+  });
+  it('an explicit G/W is used as given and a changed setting changes the next window', () => {
+    const read = readSettings;
+    const raw: Record<string, unknown> = { groupSize: 4, neighborWindow: 512 };
+    const w4 = resolveWindow(toAssistantSettings(read((k) => raw[k])).selfExtend, 2048, 1 << 20);
+    assert.deepEqual([w4.groupSize, w4.neighborWindow, w4.reachable], [4, 512, (2048 - 512) * 4 + 512]);
+    raw.groupSize = 8;
+    const w8 = resolveWindow(toAssistantSettings(read((k) => raw[k])).selfExtend, 2048, 1 << 20);
+    assert.deepEqual([w8.groupSize, w8.reachable], [8, (2048 - 512) * 8 + 512]);
+    raw.enabled = false;
+    assert.equal(resolveWindow(toAssistantSettings(read((k) => raw[k])).selfExtend, 2048, 1 << 20).groupSize, 1);
+  });
+  it('an invalid explicit pair gives an actionable error', () => {
+    const read = readSettings;
+    const raw: Record<string, unknown> = { groupSize: 3, neighborWindow: 512 };
+    assert.throws(() => resolveWindow(toAssistantSettings(read((k) => raw[k])).selfExtend, 2048, 1 << 20), /multiple|W|G/);
   });
 });
