@@ -1,0 +1,294 @@
+// Encodes the linear kernels (mat-vec, tiled mat-mul, embedding gather) for weights uploaded by upload.ts.
+//
+// Usage (engine):
+//   const lk = new LinearKernels(ctx);
+//   lk.encodeMatVec(encoderOrPass, weight, x, y, nTokens, { add: true });   // y[t][row] (+)= W·x[t]
+//   lk.encodeEmbedding(encoderOrPass, tokEmbd, idsBuffer, out, nTokens);
+//   device.queue.submit([encoder.finish()]);
+// x and y are f32 buffers laid out [token][value] (strides/offsets in opts, in elements); ids are u32.
+// encodeMatVec picks the mat-vec kernel for nTokens <= 4 and the tiled mat-mul above.
+//
+// Per-call parameters live in small immutable uniform buffers cached by content (the same shapes recur
+// every layer and every step), so any number of calls may be encoded before one submit, nothing has to
+// be reset between frames, and nothing is written to the queue per call. Bind groups are cached too.
+// Pipelines are created on first use and cached per (type, kernel, variant) on this instance (one per device).
+import type { GpuContext } from '../../device/gpu-device';
+import { loadDawn } from '../../device/dawn';
+import { GGMLType } from '../../gguf/types';
+import { buildShader, type LinearKernelKind } from './shader';
+import type { GpuWeight, WeightChunk } from './upload';
+
+export interface LinearOptions {
+  /** Element offset of token 0's vector in x (multiple of 4). */
+  xOffset?: number;
+  /** Elements between consecutive tokens in x (default nIn; multiple of 4). */
+  xStride?: number;
+  /** Element offset of token 0's outputs in y. */
+  yOffset?: number;
+  /** Elements between consecutive tokens in y (default nOut). */
+  yStride?: number;
+  /** Accumulate into y instead of overwriting it (residual fusion). */
+  add?: boolean;
+  /** Force a kernel (tests, benchmarks); default 'auto'. */
+  kernel?: 'auto' | 'matvec' | 'matmul';
+}
+
+export interface EmbeddingOptions {
+  /** Element offset of the first id in the ids buffer. */
+  idsOffset?: number;
+  /** Element offset of token 0's row in out. */
+  outOffset?: number;
+  /** Elements between consecutive tokens in out (default nIn). */
+  outStride?: number;
+}
+
+export interface LinearKernelsOptions {
+  /** Pretend the device allows fewer workgroups per dimension (tests of 2-D dispatch). */
+  maxWorkgroupsPerDimension?: number;
+  /** Use subgroup reductions when the device has them (default true). */
+  subgroups?: boolean;
+  /** Rows per mat-vec workgroup (default 2). */
+  matvecRows?: number;
+}
+
+/** Largest token count served by the mat-vec kernel; above it the tiled mat-mul is used. */
+export const MATVEC_MAX_TOKENS = 4;
+const MATVEC_WG = 64;
+const MATMUL_TM = 64;
+const MATMUL_TN = 32;
+const PARAM_CACHE = 2048;
+const BIND_CACHE = 4096;
+
+type Target = GPUCommandEncoder | GPUComputePassEncoder;
+
+let subgroupIdSupported: boolean | undefined;
+/** The subgroup reduction needs WGSL's subgroup_id builtin (to index shared memory without assuming a lane layout). */
+function wgslHasSubgroupId(): boolean {
+  if (subgroupIdSupported === undefined) {
+    try {
+      subgroupIdSupported = loadDawn().create([]).wgslLanguageFeatures.has('subgroup_id');
+    } catch {
+      subgroupIdSupported = false;
+    }
+  }
+  return subgroupIdSupported;
+}
+
+/** LRU map: re-inserting on hit keeps recently used entries at the end. */
+class Lru<V> {
+  private readonly map = new Map<string, V>();
+  constructor(private readonly max: number) {}
+  get(k: string): V | undefined {
+    const v = this.map.get(k);
+    if (v !== undefined) {
+      this.map.delete(k);
+      this.map.set(k, v);
+    }
+    return v;
+  }
+  set(k: string, v: V): void {
+    this.map.set(k, v);
+    // Evicted entries are only dropped, never destroyed: an unsubmitted command buffer may still use them.
+    if (this.map.size > this.max) this.map.delete(this.map.keys().next().value as string);
+  }
+  clear(): void {
+    this.map.clear();
+  }
+}
+
+export class LinearKernels {
+  readonly useSubgroups: boolean;
+  private readonly device: GPUDevice;
+  private readonly maxDim: number;
+  private readonly maxBinding: number;
+  private readonly matvecRows: number;
+  private readonly bgl: GPUBindGroupLayout;
+  private readonly layout: GPUPipelineLayout;
+  private readonly pipelines = new Map<string, GPUComputePipeline>();
+  private readonly params = new Lru<GPUBuffer>(PARAM_CACHE);
+  private readonly bindGroups = new Lru<GPUBindGroup>(BIND_CACHE);
+  private readonly ids = new WeakMap<GPUBuffer, number>();
+  private nextId = 1;
+
+  constructor(ctx: GpuContext, opts: LinearKernelsOptions = {}) {
+    this.device = ctx.device;
+    this.maxDim = Math.min(opts.maxWorkgroupsPerDimension ?? Infinity, ctx.info.limits.maxComputeWorkgroupsPerDimension);
+    this.maxBinding = ctx.info.limits.maxStorageBufferBindingSize;
+    this.matvecRows = opts.matvecRows ?? 2;
+    this.useSubgroups = (opts.subgroups ?? true) && ctx.info.features.subgroups && wgslHasSubgroupId();
+    const storage = (type: GPUBufferBindingType): GPUBindGroupLayoutEntry['buffer'] => ({ type });
+    this.bgl = this.device.createBindGroupLayout({
+      label: 'linear',
+      entries: [
+        { binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: storage('uniform') },
+        { binding: 1, visibility: GPUShaderStage.COMPUTE, buffer: storage('read-only-storage') },
+        { binding: 2, visibility: GPUShaderStage.COMPUTE, buffer: storage('read-only-storage') },
+        { binding: 3, visibility: GPUShaderStage.COMPUTE, buffer: storage('read-only-storage') },
+        { binding: 4, visibility: GPUShaderStage.COMPUTE, buffer: storage('storage') },
+      ],
+    });
+    this.layout = this.device.createPipelineLayout({ bindGroupLayouts: [this.bgl] });
+  }
+
+  /** y[t][row] (+)= sum_k W[row][k] x[t][k] for t < nTokens. */
+  encodeMatVec(target: Target, w: GpuWeight, x: GPUBuffer, y: GPUBuffer, nTokens: number, opts: LinearOptions = {}): void {
+    if (nTokens <= 0) return;
+    const xOffset = opts.xOffset ?? 0;
+    const xStride = opts.xStride ?? w.nIn;
+    const yOffset = opts.yOffset ?? 0;
+    const yStride = opts.yStride ?? w.nOut;
+    if (xOffset % 4 || xStride % 4) throw new Error(`linear ${w.name}: xOffset and xStride must be multiples of 4 (got ${xOffset}, ${xStride})`);
+    this.checkExtent(w.name, 'x', x, xOffset + (nTokens - 1) * xStride + w.nIn);
+    this.checkExtent(w.name, 'y', y, yOffset + (nTokens - 1) * yStride + w.nOut);
+    const kernel = opts.kernel ?? 'auto';
+    const useMatvec = kernel === 'matvec' || (kernel === 'auto' && nTokens <= MATVEC_MAX_TOKENS);
+    this.withPass(target, (pass) => {
+      if (useMatvec) {
+        for (let t0 = 0; t0 < nTokens; t0 += MATVEC_MAX_TOKENS) {
+          const nt = Math.min(MATVEC_MAX_TOKENS, nTokens - t0);
+          const pipeline = this.pipeline('matvec', w.type, nt);
+          for (const c of w.chunks) {
+            const groups = Math.ceil(c.rows / this.matvecRows);
+            this.dispatch(pass, pipeline, w, c, x, y, groups, {
+              nTokens: nt, xOff: xOffset + t0 * xStride, xStride, yOff: yOffset + t0 * yStride, yStride, add: opts.add ? 1 : 0, rowTiles: 0,
+            });
+          }
+        }
+      } else {
+        const pipeline = this.pipeline('matmul', w.type, 0);
+        for (const c of w.chunks) {
+          const rowTiles = Math.ceil(c.rows / MATMUL_TM);
+          const groups = rowTiles * Math.ceil(nTokens / MATMUL_TN);
+          this.dispatch(pass, pipeline, w, c, x, y, groups, { nTokens, xOff: xOffset, xStride, yOff: yOffset, yStride, add: opts.add ? 1 : 0, rowTiles });
+        }
+      }
+    });
+  }
+
+  /** out[t][k] = W[ids[t]][k] (dequantized) for t < nTokens; ids must be < w.nOut. */
+  encodeEmbedding(target: Target, w: GpuWeight, ids: GPUBuffer, out: GPUBuffer, nTokens: number, opts: EmbeddingOptions = {}): void {
+    if (nTokens <= 0) return;
+    const idsOffset = opts.idsOffset ?? 0;
+    const outOffset = opts.outOffset ?? 0;
+    const outStride = opts.outStride ?? w.nIn;
+    this.checkExtent(w.name, 'ids', ids, idsOffset + nTokens);
+    this.checkExtent(w.name, 'out', out, outOffset + (nTokens - 1) * outStride + w.nIn);
+    const pipeline = this.pipeline('embedding', w.type, 0);
+    this.withPass(target, (pass) => {
+      for (const c of w.chunks) {
+        this.dispatch(pass, pipeline, w, c, ids, out, nTokens, {
+          nTokens, xOff: idsOffset, xStride: 0, yOff: outOffset, yStride: outStride, add: 0, rowTiles: 0,
+        });
+      }
+    });
+  }
+
+  /** Compiles the pipelines for these weight types ahead of the first call (optional). */
+  warmup(types: Iterable<GGMLType>): void {
+    for (const t of new Set(types)) {
+      for (let nt = 1; nt <= MATVEC_MAX_TOKENS; nt++) this.pipeline('matvec', t, nt);
+      this.pipeline('matmul', t, 0);
+      this.pipeline('embedding', t, 0);
+    }
+  }
+
+  /** Drops cached parameter buffers and bind groups (e.g. after freeing a model's buffers). */
+  clearCaches(): void {
+    this.params.clear();
+    this.bindGroups.clear();
+  }
+
+  /** The WGSL for a kernel variant (tests check that each compiles). */
+  shaderSource(kind: LinearKernelKind, type: GGMLType, nTokens = 1): string {
+    return buildShader(this.variant(kind, type, nTokens));
+  }
+
+  private variant(kind: LinearKernelKind, type: GGMLType, nt: number): Parameters<typeof buildShader>[0] {
+    if (kind === 'matvec') {
+      return { kind, type, consts: { NR: this.matvecRows, NT: nt, WG: MATVEC_WG }, subgroups: this.useSubgroups };
+    }
+    return { kind, type };
+  }
+
+  private pipeline(kind: LinearKernelKind, type: GGMLType, nt: number): GPUComputePipeline {
+    const key = `${kind}:${type}:${nt}`;
+    let p = this.pipelines.get(key);
+    if (!p) {
+      const module = this.device.createShaderModule({ label: `linear ${kind} ${GGMLType[type]}`, code: this.shaderSource(kind, type, nt) });
+      p = this.device.createComputePipeline({ label: `linear ${kind} ${GGMLType[type]} nt${nt}`, layout: this.layout, compute: { module, entryPoint: 'main' } });
+      this.pipelines.set(key, p);
+    }
+    return p;
+  }
+
+  private withPass(target: Target, f: (pass: GPUComputePassEncoder) => void): void {
+    if ('dispatchWorkgroups' in target) {
+      f(target);
+      return;
+    }
+    const pass = target.beginComputePass();
+    f(pass);
+    pass.end();
+  }
+
+  private bindSize(b: GPUBuffer, align: number): number {
+    const s = Math.min(b.size, this.maxBinding);
+    return s - (s % align);
+  }
+
+  private checkExtent(name: string, what: string, b: GPUBuffer, elements: number): void {
+    const have = this.bindSize(b, what === 'x' ? 16 : 4) / 4;
+    if (elements > have) {
+      throw new Error(`linear ${name}: ${what} needs ${elements} elements but its buffer binds only ${have} (buffer ${b.size} bytes, binding limit ${this.maxBinding})`);
+    }
+  }
+
+  private id(b: GPUBuffer): number {
+    let i = this.ids.get(b);
+    if (i === undefined) this.ids.set(b, (i = this.nextId++));
+    return i;
+  }
+
+  private dispatch(
+    pass: GPUComputePassEncoder,
+    pipeline: GPUComputePipeline,
+    w: GpuWeight,
+    c: WeightChunk,
+    x: GPUBuffer,
+    y: GPUBuffer,
+    groups: number,
+    p: { nTokens: number; xOff: number; xStride: number; yOff: number; yStride: number; add: number; rowTiles: number },
+  ): void {
+    const gx = Math.min(groups, this.maxDim);
+    const gy = Math.ceil(groups / gx);
+    if (gy > this.maxDim) throw new Error(`linear ${w.name}: ${groups} workgroups exceed this GPU's 2-D dispatch limit`);
+    const units = (w.blocksPerRow * w.layout.blockValues) / (4 * w.layout.unitVec4);
+    const values = [w.nIn, c.rows, c.rowStart, p.nTokens, units, c.offX, c.offF, gx, p.xOff, p.xStride, p.yOff, p.yStride, p.add, groups, p.rowTiles, 0];
+    const pkey = values.join(',');
+    let pbuf = this.params.get(pkey);
+    if (!pbuf) {
+      pbuf = this.device.createBuffer({ label: 'linear params', size: values.length * 4, usage: GPUBufferUsage.UNIFORM, mappedAtCreation: true });
+      new Uint32Array(pbuf.getMappedRange()).set(values);
+      pbuf.unmap();
+      this.params.set(pkey, pbuf);
+    }
+    const bkey = `${this.id(c.buffer)}|${this.id(x)}|${this.id(y)}|${this.id(pbuf)}`;
+    let bg = this.bindGroups.get(bkey);
+    if (!bg) {
+      bg = this.device.createBindGroup({
+        layout: this.bgl,
+        entries: [
+          { binding: 0, resource: { buffer: pbuf } },
+          { binding: 1, resource: { buffer: c.buffer } },
+          { binding: 2, resource: { buffer: c.buffer } },
+          { binding: 3, resource: { buffer: x, size: this.bindSize(x, 16) } },
+          { binding: 4, resource: { buffer: y, size: this.bindSize(y, 4) } },
+        ],
+      });
+      this.bindGroups.set(bkey, bg);
+    }
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bg);
+    pass.dispatchWorkgroups(gx, gy);
+  }
+}
