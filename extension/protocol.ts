@@ -101,7 +101,10 @@ export type ProgressPhase = 'idle' | 'loading-model' | 'reading-repository' | 'p
 export type ExtensionMessage =
   | { type: 'state'; state: ChatViewState }
   | { type: 'userTurn'; turn: ChatTurn }
-  | { type: 'answerStart'; turnId: string; chips: ContextChip[]; meter: ContextMeter; omittedFiles: number }
+  /** The answer begins; chips/meter may still be unknown (the context can arrive after the first tokens). */
+  | { type: 'answerStart'; turnId: string; chips: ContextChip[]; meter?: ContextMeter; omittedFiles: number }
+  /** Final context of an answer (files used, tokens of the window), at any point after answerStart. */
+  | { type: 'answerContext'; turnId: string; chips: ContextChip[]; meter: ContextMeter; omittedFiles: number }
   | { type: 'token'; turnId: string; delta: string }
   | { type: 'answerEnd'; turnId: string; timings: AnswerTimings; finish: FinishKind }
   | { type: 'error'; turnId?: string; message: string; actions: ErrorAction[] }

@@ -41,9 +41,12 @@ export function reduce(state: UiState, msg: ExtensionMessage): [UiState, Change]
     case 'answerStart': {
       const turn: ChatTurn = { id: msg.turnId, role: 'assistant', text: '', chips: msg.chips, meter: msg.meter, omittedFiles: msg.omittedFiles };
       const exists = state.turns.some((t) => t.id === msg.turnId);
-      const turns = exists ? state.turns.map((t) => (t.id === msg.turnId ? { ...t, ...turn } : t)) : [...state.turns, turn];
+      // A repeated start (e.g. after a view reload mid-answer) must not wipe streamed text.
+      const turns = exists ? state.turns.map((t) => (t.id === msg.turnId ? { ...turn, text: t.text } : t)) : [...state.turns, turn];
       return [{ ...state, turns, busy: true, streamingTurnId: msg.turnId }, { kind: 'all' }];
     }
+    case 'answerContext':
+      return [updateTurn(state, msg.turnId, (t) => ({ ...t, chips: msg.chips, meter: msg.meter, omittedFiles: msg.omittedFiles })), { kind: 'turn', turnId: msg.turnId }];
     case 'token':
       return [updateTurn(state, msg.turnId, (t) => ({ ...t, text: t.text + msg.delta })), { kind: 'turn', turnId: msg.turnId }];
     case 'answerEnd': {

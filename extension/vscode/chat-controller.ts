@@ -224,18 +224,25 @@ export class ChatController {
       this.broadcast({ type: 'progress', phase, fraction, detail });
       this.deps.onProgress?.(phase, fraction, detail);
     };
+    // The answer starts at its first context or token, whichever comes first; a context that
+    // arrives later (files are known only after gathering) updates the chips in place.
+    const start = (): void => {
+      if (started) return;
+      started = true;
+      chat.turns.push(answer);
+      this.broadcast({ type: 'answerStart', turnId: answer.id, chips: answer.chips ?? [], meter: answer.meter, omittedFiles: answer.omittedFiles ?? 0 });
+    };
     try {
       const result: AnswerResult = await this.deps.backend.answer(makeRequest(abort.signal), {
         progress,
         context: (ctx: AnswerContext) => {
-          if (started) return;
-          started = true;
           Object.assign(answer, { chips: ctx.chips, meter: ctx.meter, omittedFiles: ctx.omittedFiles });
-          chat.turns.push(answer);
-          this.broadcast({ type: 'answerStart', turnId: answer.id, chips: ctx.chips, meter: ctx.meter, omittedFiles: ctx.omittedFiles });
+          if (!started) start();
+          else this.broadcast({ type: 'answerContext', turnId: answer.id, chips: ctx.chips, meter: ctx.meter, omittedFiles: ctx.omittedFiles });
         },
         token: (text: string) => {
-          if (!started || text === '') return;
+          if (text === '') return;
+          start();
           answer.text += text;
           this.broadcast({ type: 'token', turnId: answer.id, delta: text });
         },

@@ -4,8 +4,8 @@ import type { ModelStatus, ProgressPhase } from '../protocol';
 export interface Activity {
   phase: ProgressPhase;
   fraction?: number;
-  /** Decode speed while generating. */
-  tokensPerSecond?: number;
+  /** e.g. "12.3 tok/s" while generating. */
+  detail?: string;
 }
 
 export function statusBarText(model: ModelStatus, activity: Activity): { text: string; tooltip: string } {
@@ -23,7 +23,7 @@ export function statusBarText(model: ModelStatus, activity: Activity): { text: s
       state = `reading prompt${pct(activity.fraction)}`;
       break;
     case 'generating':
-      state = activity.tokensPerSecond ? `generating ${activity.tokensPerSecond.toFixed(1)} tok/s` : 'generating';
+      state = activity.detail ? `generating ${activity.detail}` : 'generating';
       break;
     case 'summarizing':
       state = `summarizing${pct(activity.fraction)}`;

@@ -29,6 +29,18 @@ describe('webview chat-state reducer', () => {
     assert.equal(end.streamingTurnId, undefined);
     assert.equal(end.turns[1]?.finish, 'stopped');
   });
+  it('answerContext fills chips after tokens without touching the text, and a repeated start keeps text', () => {
+    let s = run([
+      { type: 'answerStart', turnId: 'a', chips: [], omittedFiles: 0 },
+      { type: 'token', turnId: 'a', delta: 'streamed' },
+    ]);
+    const [next, change] = reduce(s, { type: 'answerContext', turnId: 'a', chips: [{ path: 'x.ts' }], meter, omittedFiles: 3 });
+    assert.deepEqual(change, { kind: 'turn', turnId: 'a' });
+    assert.equal(next.turns[0]?.text, 'streamed');
+    assert.equal(next.turns[0]?.omittedFiles, 3);
+    s = run([{ type: 'answerStart', turnId: 'a', chips: [], omittedFiles: 0 }], next);
+    assert.equal(s.turns[0]?.text, 'streamed');
+  });
   it('token messages only ask for a one-turn redraw', () => {
     const s = run([{ type: 'answerStart', turnId: 'a', chips: [], meter, omittedFiles: 0 }]);
     assert.deepEqual(reduce(s, { type: 'token', turnId: 'a', delta: 'x' })[1], { kind: 'turn', turnId: 'a' });

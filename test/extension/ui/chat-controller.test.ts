@@ -63,6 +63,23 @@ describe('extension/vscode ChatController', () => {
     assert.equal(saved?.title, 'What is a?');
   });
 
+  it('accepts the context after the first tokens and updates the chips in place', async () => {
+    const late: AnswerBackend = {
+      modelInfo: () => undefined,
+      countTokens: (t) => t.length,
+      async answer(_req, ev) {
+        ev.token('Hi');
+        ev.context({ chips: [{ path: 'b.ts' }], meter, omittedFiles: 0 });
+        return { timings, finish: 'done' };
+      },
+    };
+    const done: CompletedAnswer[] = [];
+    const { ctrl, msgs } = make(late, { done });
+    await ctrl.ask('q');
+    assert.deepEqual(msgs.map((m) => m.type).filter((t) => t !== 'progress'), ['userTurn', 'answerStart', 'token', 'answerContext', 'answerEnd', 'state']);
+    assert.deepEqual(done[0]?.turn.chips, [{ path: 'b.ts' }]);
+  });
+
   it('passes completed earlier turns as history on a follow-up', async () => {
     const backend = new FakeBackend({ tokens: ['A1'] });
     const { ctrl } = make(backend);

@@ -95,7 +95,7 @@ describe('extension/vscode statusBarText', () => {
   it('shows model name and state', () => {
     assert.match(statusBarText({ phase: 'loading', name: 'q.gguf', fraction: 0.42 }, { phase: 'idle' }).text, /q\.gguf: loading 42%/);
     assert.match(statusBarText({ phase: 'ready', name: 'q.gguf' }, { phase: 'reading-repository', fraction: 0.3 }).text, /reading repository 30%/);
-    assert.match(statusBarText({ phase: 'ready', name: 'q.gguf' }, { phase: 'generating', tokensPerSecond: 12.34 }).text, /generating 12\.3 tok\/s/);
+    assert.match(statusBarText({ phase: 'ready', name: 'q.gguf' }, { phase: 'generating', detail: '12.3 tok/s' }).text, /generating 12\.3 tok\/s/);
     assert.match(statusBarText({ phase: 'ready', name: 'q.gguf' }, { phase: 'idle' }).text, /\$\(hubot\) q\.gguf: ready/);
     assert.match(statusBarText({ phase: 'unset' }, { phase: 'idle' }).text, /select a model/);
     assert.match(statusBarText({ phase: 'error', name: 'x', message: 'boom' }, { phase: 'idle' }).tooltip, /boom/);

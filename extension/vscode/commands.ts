@@ -1,0 +1,65 @@
+// Command implementations (ids declared in package.json contributes.commands).
+import * as vscode from 'vscode';
+import type { ChatController } from './chat-controller';
+import type { HostActions } from './host-actions';
+import type { VscodeFileSource } from './vscode-file-source';
+import { CHAT_VIEW_ID } from './chat-webview';
+
+export interface CommandDeps {
+  controller: ChatController;
+  host: HostActions;
+  fileSource(): VscodeFileSource | undefined;
+  openPanel(): void;
+  /** Runs a command body, turning failures into a notification (never an unhandled rejection). */
+  guard(name: string, body: () => Promise<void>): Promise<void>;
+}
+
+async function focusChat(): Promise<void> {
+  await vscode.commands.executeCommand(`${CHAT_VIEW_ID}.focus`);
+}
+
+function labelFor(doc: vscode.TextDocument, fs: VscodeFileSource | undefined): string {
+  return (doc.uri.scheme === 'file' || doc.uri.scheme === 'vscode-remote' ? fs?.relPathOf(doc.uri) : undefined) ?? doc.uri.path.split('/').pop() ?? doc.fileName;
+}
+
+export function registerCommands(d: CommandDeps): vscode.Disposable[] {
+  const reg = (id: string, body: (...args: unknown[]) => Promise<void>): vscode.Disposable =>
+    vscode.commands.registerCommand(id, (...args: unknown[]) => d.guard(id, () => body(...args)));
+  return [
+    // An optional string argument asks it directly (for keybindings and other extensions).
+    reg('selfextend.askWorkspace', async (question) => {
+      await focusChat();
+      d.controller.focusInput();
+      if (typeof question === 'string' && question.trim()) await d.controller.ask(question.trim());
+    }),
+    reg('selfextend.summarizeFile', async () => {
+      const editor = vscode.window.activeTextEditor;
+      if (!editor) {
+        void vscode.window.showInformationMessage('SelfExtend: open a file to summarize first.');
+        return;
+      }
+      await focusChat();
+      await d.controller.summarize(labelFor(editor.document, d.fileSource()), editor.document.getText());
+    }),
+    reg('selfextend.summarizeSelection', async () => {
+      const editor = vscode.window.activeTextEditor;
+      const sel = editor?.selection;
+      if (!editor || !sel || sel.isEmpty) {
+        void vscode.window.showInformationMessage('SelfExtend: select some text to summarize first.');
+        return;
+      }
+      await focusChat();
+      const endLine = sel.end.character === 0 && sel.end.line > sel.start.line ? sel.end.line : sel.end.line + 1;
+      await d.controller.summarize(labelFor(editor.document, d.fileSource()), editor.document.getText(sel), { startLine: sel.start.line + 1, endLine });
+    }),
+    reg('selfextend.selectModel', async () => void (await d.host.selectModel())),
+    reg('selfextend.downloadModel', async () => d.host.downloadModel()),
+    reg('selfextend.stop', async () => d.controller.stop()),
+    reg('selfextend.showStatus', async () => d.host.showStatus()),
+    reg('selfextend.openChatPanel', async () => d.openPanel()),
+    reg('selfextend.newChat', async () => {
+      await focusChat();
+      await d.controller.newChat();
+    }),
+  ];
+}
