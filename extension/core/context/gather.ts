@@ -58,6 +58,8 @@ export interface IncludedFile {
 export interface RepositoryContext {
   /** The repository block, ready to go first in the prompt. */
   text: string;
+  /** The block's opening (name + file-tree outline), kept so a pinned selection can be re-rendered. */
+  header: string;
   tokens: number;
   /** `whole`: every listed text file is in, in path order (question-independent). */
   mode: 'whole' | 'ranked' | 'empty';
@@ -109,7 +111,7 @@ export async function gatherRepository(source: FileSource, opts: GatherOptions):
   if (entries.length === 0 || headerTokens >= budget) {
     const text = entries.length === 0 ? '' : header;
     return {
-      ...base, text, tokens: text ? headerTokens : 0, mode: 'empty', files: [],
+      ...base, text, header, tokens: text ? headerTokens : 0, mode: 'empty', files: [],
       leftOut: { count: entries.length, examples: entries.slice(0, 5).map((e) => e.relPath) },
       timings: { listMs, readMs: 0, packMs: 0 }, bytesRead: 0,
     };
@@ -134,7 +136,7 @@ export async function gatherRepository(source: FileSource, opts: GatherOptions):
       const text = header + blocks.join('');
       const readMs = Date.now() - t1;
       return {
-        ...base, skipped: source.skipped.summary(), text, tokens: countTokens(text), mode: 'whole', files,
+        ...base, skipped: source.skipped.summary(), text, header, tokens: countTokens(text), mode: 'whole', files,
         leftOut: { count: 0, examples: [] }, timings: { listMs, readMs, packMs: 0 },
         bytesRead: texts.reduce((s, f) => s + f.entry.size, 0),
       };
@@ -268,7 +270,7 @@ async function rankAndPack(
     if (leftOutExamples.length >= 10) break;
   }
   return {
-    text: result.text, tokens, mode: 'ranked', files: result.files, filesListed: entries.length,
+    text: result.text, header, tokens, mode: 'ranked', files: result.files, filesListed: entries.length,
     leftOut: { count: entries.length - included.size, examples: leftOutExamples },
     notIndexed, skipped: source.skipped.summary(), timings: { listMs, readMs, packMs: Date.now() - t2 },
     bytesRead: texts.reduce((s2, f) => s2 + f.entry.size, 0),

@@ -5,3 +5,4 @@ export { queryTerms, termsOf, splitIdentifier } from './terms';
 export { buildOutline } from './outline';
 export { languageOf, fenceFor } from './language';
 export { renderFile, repositoryHeader } from './render';
+export { rerenderContext } from './refresh';

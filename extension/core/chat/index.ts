@@ -1,0 +1,7 @@
+export { ChatSession, type ChatSessionDeps, type AskOptions, type AnswerResult, type ChatTurn, type AssistantProgress } from './chat-session';
+export { summarizeText, splitByTokens, type SummarizeOptions, type SummaryResult, type SummaryProgress } from './summarize';
+export { DEFAULT_SETTINGS, normalizeSettings, type AssistantSettings, type SelfExtendSettings } from './settings';
+export { resolveWindow, type ExtendedWindow } from './window';
+export { RequestQueue } from './queue';
+export { encodeMessages, systemMessage, userMessage, tokenCounter, SYSTEM_PROMPT } from './prompt';
+export { runGeneration, type GenerationStats, type GenerationRequest } from './generation';
