@@ -1,0 +1,188 @@
+// Wires the extension together. Every entry point from VS Code (commands, webview messages,
+// configuration events) is guarded: failures become notifications and log lines, never a crashed
+// extension host.
+import * as vscode from 'vscode';
+import { homedir } from 'node:os';
+import { Engine } from '../../gpu/engine';
+import type { ErrorAction } from '../protocol';
+import { ERROR_ACTION_LABELS } from '../protocol';
+import { ChatController } from './chat-controller';
+import { ChatViewProvider, CHAT_VIEW_ID, openChatPanel } from './chat-webview';
+import { registerCommands } from './commands';
+import { CoreBackend } from './core-backend';
+import { answerMarker, writeAnswerMarker, writeMarker } from './e2e-markers';
+import { currentEditorContext } from './editor-context';
+import { describeError } from './error-actions';
+import { HistoryStore } from './history-store';
+import { HostActions } from './host-actions';
+import { registerLanguageModelIntegration } from './lm-integration';
+import { showLoadNotifications } from './load-notification';
+import { ModelManager } from './model-manager';
+import { createModelDownloads, curatedModelInfos } from './model-downloads';
+import { OutputLog } from './output-log';
+import { readSettings, SETTINGS_SECTION, toAssistantSettings, type ExtensionSettings } from './settings-schema';
+import { statusBarText, type Activity } from './status-text';
+import { VscodeFileSource } from './vscode-file-source';
+import { resolveWindow } from '../core/chat/window';
+
+let disposeModels: (() => void) | undefined;
+
+function readConfig(): ExtensionSettings {
+  const cfg = vscode.workspace.getConfiguration(SETTINGS_SECTION);
+  return readSettings((k) => cfg.get(k));
+}
+
+/** `~` and `${userHome}` in the model path, as users write them in settings.json. */
+export function expandModelPath(p: string, home = homedir()): string {
+  if (!p) return p;
+  if (p === '~' || p.startsWith('~/') || p.startsWith('~\\')) return home + p.slice(1);
+  return p.replace(/\$\{userHome\}/g, home);
+}
+
+export function activate(context: vscode.ExtensionContext): void {
+  const log = new OutputLog();
+  context.subscriptions.push(log);
+  try {
+    activateInner(context, log);
+    log.line(`activated (VS Code ${vscode.version})`);
+    writeMarker('activated.json', { time: Date.now(), version: String(context.extension.packageJSON.version ?? ''), vscode: vscode.version });
+  } catch (e) {
+    log.line(`activation failed: ${describeError(e).message}`);
+    void vscode.window.showErrorMessage(`SelfExtend could not start: ${describeError(e).message}`);
+  }
+}
+
+function activateInner(context: vscode.ExtensionContext, log: OutputLog): void {
+  const settings = (): ExtensionSettings => {
+    const s = readConfig();
+    return { ...s, modelPath: expandModelPath(s.modelPath) };
+  };
+
+  // ---- model ----
+  const models = new ModelManager(Engine, () => ({ path: settings().modelPath, powerPreference: settings().gpuPowerPreference }));
+  disposeModels = () => models.dispose();
+  context.subscriptions.push({ dispose: () => models.dispose() }, showLoadNotifications(models));
+
+  // ---- workspace ----
+  let source: { key: string; value: VscodeFileSource } | undefined;
+  const fileSource = (): VscodeFileSource | undefined => {
+    const folders = vscode.workspace.workspaceFolders ?? [];
+    if (folders.length === 0) return undefined;
+    const s = settings();
+    const key = JSON.stringify([folders.map((f) => f.uri.toString()), s.include, s.exclude, s.maxFileSize]);
+    if (source?.key !== key) source = { key, value: new VscodeFileSource(folders, { include: s.include, exclude: s.exclude, maxFileSize: s.maxFileSize }) };
+    return source.value;
+  };
+
+  // ---- status bar ----
+  const status = vscode.window.createStatusBarItem('selfextend.status', vscode.StatusBarAlignment.Right, 100);
+  status.name = 'SelfExtend';
+  status.command = 'selfextend.showStatus';
+  let activity: Activity = { phase: 'idle' };
+  const renderStatus = (): void => {
+    const { text, tooltip } = statusBarText(models.getStatus(), activity);
+    status.text = text;
+    status.tooltip = tooltip;
+  };
+  renderStatus();
+  status.show();
+  context.subscriptions.push(status);
+
+  // ---- assistant + chat ----
+  const backend = new CoreBackend({
+    models,
+    settings: () => toAssistantSettings(settings()),
+    source: () => fileSource() ?? null,
+    editor: () => currentEditorContext(fileSource()),
+    log: (l) => log.line(l),
+  });
+  const downloads = createModelDownloads(context.globalStorageUri.fsPath, (l) => log.line(l));
+  const host = new HostActions({
+    log,
+    models,
+    fileSource,
+    settings,
+    downloads,
+    selfExtendSummary: () => {
+      const s = toAssistantSettings(settings());
+      const m = models.peek();
+      if (!m) return `enabled ${s.selfExtend.enabled}, G ${s.selfExtend.groupSize || 'auto'}, W ${s.selfExtend.neighborWindow || 'auto'}, target ${s.selfExtend.targetContext} tokens (model not loaded)`;
+      try {
+        return resolveWindow(s.selfExtend, m.config.contextLength, m.maxContext).description;
+      } catch (e) {
+        return `invalid settings: ${describeError(e).message}`;
+      }
+    },
+  });
+  context.subscriptions.push(host);
+
+  const notifyError = (message: string, actions: ErrorAction[] = []): void => {
+    const labels = actions.map((a) => ERROR_ACTION_LABELS[a]);
+    void vscode.window.showErrorMessage(`SelfExtend: ${message}`, ...labels).then((picked) => {
+      const action = actions[labels.indexOf(picked ?? '')];
+      if (action) void controller.handle(action === 'openSettings' ? { type: 'openSettings', query: SETTINGS_SECTION } : { type: action });
+    });
+  };
+
+  const controller: ChatController = new ChatController({
+    store: new HistoryStore(context.globalStorageUri.fsPath),
+    backend,
+    hostAction: (a) => host.run(a),
+    curatedModels: curatedModelInfos(),
+    modelStatus: () => models.getStatus(),
+    log: (l) => log.line(l),
+    onProgress: (phase, fraction, detail) => {
+      activity = { phase, fraction, detail };
+      renderStatus();
+    },
+    onError: (message, actions) => notifyError(message, actions ?? []),
+    onAnswerDone: (a) => {
+      if (a.turn.timings) log.line(`answer ${a.index}: ${JSON.stringify({ ...answerMarker(a), text: undefined })}`);
+      writeAnswerMarker(a);
+    },
+  });
+
+  const provider = new ChatViewProvider(context.extensionUri, controller, (l) => log.line(l));
+  context.subscriptions.push(provider, vscode.window.registerWebviewViewProvider(CHAT_VIEW_ID, provider, { webviewOptions: { retainContextWhenHidden: true } }));
+
+  const guard = async (name: string, body: () => Promise<void>): Promise<void> => {
+    try {
+      await body();
+    } catch (e) {
+      const d = describeError(e);
+      if (d.cancelled) return;
+      log.line(`${name} failed: ${d.message}`);
+      notifyError(d.message, d.actions);
+    }
+  };
+  context.subscriptions.push(
+    ...registerCommands({ controller, host, fileSource, openPanel: () => void openChatPanel(context.extensionUri, controller, (l) => log.line(l)), guard }),
+  );
+
+  // ---- settings and model status ----
+  const modelInfoChanged = new vscode.EventEmitter<void>();
+  context.subscriptions.push(modelInfoChanged);
+  const offStatus = models.onStatus(() => {
+    renderStatus();
+    controller.pushModelStatus();
+    modelInfoChanged.fire();
+  });
+  context.subscriptions.push({ dispose: offStatus });
+  context.subscriptions.push(
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (!e.affectsConfiguration(SETTINGS_SECTION)) return;
+      // G/W/sampling are read per request; only the model key needs attention here.
+      models.refreshStatus();
+      controller.pushModelStatus();
+      modelInfoChanged.fire();
+      log.line(`settings changed: ${JSON.stringify(toAssistantSettings(settings()).selfExtend)}`);
+    }),
+  );
+
+  context.subscriptions.push(...registerLanguageModelIntegration(backend, (l) => log.line(l), modelInfoChanged.event, (p) => fileSource()?.uriOf(p)));
+}
+
+export function deactivate(): void {
+  disposeModels?.();
+  disposeModels = undefined;
+}

@@ -1,0 +1,245 @@
+// Adapts extension/core (ChatSession, summarizeText, runGeneration) to the chat UI's AnswerBackend
+// port: one ChatSession per chat, one request queue per loaded model (so the chat view, summaries,
+// the chat participant and the language-model provider never interleave on the KV cache), and
+// progress mapped to the UI's phases. No vscode import: the host passes settings, source and editor.
+import type { Model, FinishReason } from '../../gpu/engine/types';
+import type { FileSource } from '../core/workspace/types';
+import type { EditorContext } from '../core/context/gather';
+import { ChatSession, type AssistantProgress, type ChatTurn as CoreTurn } from '../core/chat/chat-session';
+import { summarizeText } from '../core/chat/summarize';
+import { runGeneration } from '../core/chat/generation';
+import { encodeMessages, tokenCounter, userMessage } from '../core/chat/prompt';
+import { RequestQueue } from '../core/chat/queue';
+import type { AssistantSettings } from '../core/chat/settings';
+import { resolveWindow, type ExtendedWindow } from '../core/chat/window';
+import type { AnswerTimings, ContextMeter, FinishKind } from '../protocol';
+import type { AnswerBackend, AnswerEvents, AnswerRequest, AnswerResult, AskRequest, ChatCompletionRequest, HistoryMessage, ModelInfo, SummarizeRequest } from './answer-backend';
+import type { LoadReporter, ModelManager } from './model-manager';
+import { describeError } from './error-actions';
+
+export interface CoreBackendDeps {
+  models: ModelManager;
+  settings(): AssistantSettings;
+  /** null when no folder is open. */
+  source(): FileSource | null;
+  editor(): EditorContext | undefined;
+  log(line: string): void;
+  /** Extra reporter for model loading (the progress notification). */
+  loadReporter?(): LoadReporter | undefined;
+}
+
+export function finishKind(r: FinishReason): FinishKind {
+  switch (r) {
+    case 'aborted':
+      return 'stopped';
+    case 'length':
+      return 'length';
+    case 'context-full':
+      return 'context-full';
+    default:
+      return 'done';
+  }
+}
+
+export function meterFor(win: ExtendedWindow, usedTokens: number, enabled: boolean): ContextMeter {
+  return {
+    usedTokens,
+    windowTokens: win.window,
+    group: win.groupSize,
+    neighbor: win.neighborWindow,
+    trained: win.trainedContext,
+    selfExtendEnabled: enabled && win.groupSize > 1,
+  };
+}
+
+/** Rebuilds core turns from the UI's stored history (after a reload the session starts empty). */
+export function coreTurns(history: readonly HistoryMessage[]): CoreTurn[] {
+  const turns: CoreTurn[] = [];
+  for (let i = 0; i + 1 < history.length; i += 2) {
+    const q = history[i]!;
+    const a = history[i + 1]!;
+    if (q.role !== 'user' || a.role !== 'assistant') continue;
+    turns.push({ user: userMessage(q.content).content, question: q.content, answer: a.content, files: [] });
+  }
+  return turns;
+}
+
+function basename(p: string): string {
+  return p.split(/[\\/]/).pop() ?? p;
+}
+
+export class CoreBackend implements AnswerBackend {
+  private model: Model | undefined;
+  private queue = new RequestQueue();
+  private readonly sessions = new Map<string, ChatSession>();
+
+  constructor(private readonly deps: CoreBackendDeps) {}
+
+  modelInfo(): ModelInfo | undefined {
+    const s = this.deps.settings();
+    if (!s.modelPath) return undefined;
+    const m = this.deps.models.peek();
+    let maxInput = s.selfExtend.targetContext;
+    if (m) {
+      try {
+        maxInput = resolveWindow(s.selfExtend, m.config.contextLength, m.maxContext).window;
+      } catch {
+        maxInput = m.config.contextLength;
+      }
+    }
+    return { name: basename(s.modelPath), family: m?.config.architecture ?? 'gguf', maxInputTokens: maxInput, maxOutputTokens: s.maxNewTokens };
+  }
+
+  countTokens(text: string): number {
+    const m = this.deps.models.peek();
+    // Before the model is loaded, ~4 characters per token is the usual estimate for code and English.
+    return m ? tokenCounter(m)(text) : Math.ceil(text.length / 4);
+  }
+
+  /** Forget per-chat sessions (e.g. a chat was deleted or replaced). */
+  dropSession(chatId: string): void {
+    this.sessions.delete(chatId);
+  }
+
+  async answer(req: AnswerRequest, ev: AnswerEvents): Promise<AnswerResult> {
+    const t0 = Date.now();
+    try {
+      const model = await this.loadModel(req.signal, ev);
+      switch (req.kind) {
+        case 'ask':
+          return await this.ask(model, req, ev, t0);
+        case 'summarize':
+          return await this.summarize(model, req, ev, t0);
+        case 'chat':
+          return await this.chat(model, req, ev, t0);
+      }
+    } catch (e) {
+      const d = describeError(e);
+      if (d.dropModel) {
+        this.deps.log(`dropping the model after: ${d.message}`);
+        this.deps.models.unload();
+      }
+      throw e;
+    } finally {
+      ev.progress('idle');
+    }
+  }
+
+  private async loadModel(signal: AbortSignal, ev: AnswerEvents): Promise<Model> {
+    const extra = this.deps.loadReporter?.();
+    if (!this.deps.models.peek()) ev.progress('loading-model', 0);
+    const model = await this.deps.models.get({
+      progress: (fraction, detail) => {
+        ev.progress('loading-model', fraction, detail);
+        extra?.progress(fraction, detail);
+      },
+    }, signal);
+    if (model !== this.model) {
+      // A new model (or a reload): sessions and their cached prefixes belong to the old one.
+      this.model = model;
+      this.queue = new RequestQueue();
+      this.sessions.clear();
+    }
+    return model;
+  }
+
+  private window(model: Model): { settings: AssistantSettings; win: ExtendedWindow } {
+    const settings = this.deps.settings();
+    // Resolved before any work so a bad G/W fails fast with an actionable error.
+    const win = resolveWindow(settings.selfExtend, model.config.contextLength, model.maxContext);
+    return { settings, win };
+  }
+
+  private progressMapper(ev: AnswerEvents): (p: AssistantProgress) => void {
+    const started = Date.now();
+    let firstTokenAt = 0;
+    return (p) => {
+      if (p.stage === 'gathering') ev.progress('reading-repository', p.total > 0 ? p.done / p.total : undefined, p.phase);
+      else if (p.stage === 'prefill') ev.progress('prefill', p.total > 0 ? p.done / p.total : undefined);
+      else {
+        if (p.tokens === 1) firstTokenAt = Date.now();
+        if (p.tokens % 8 === 0 && firstTokenAt) {
+          const tps = (p.tokens - 1) / Math.max(1e-3, (Date.now() - firstTokenAt) / 1000);
+          ev.progress('generating', undefined, `${tps.toFixed(1)} tok/s`);
+        } else if (p.tokens === 1) ev.progress('generating', undefined, `first token after ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      }
+    };
+  }
+
+  private sessionFor(model: Model, req: AskRequest): ChatSession {
+    const useWorkspace = req.workspace !== false;
+    const key = `${req.chatId}:${useWorkspace ? 'ws' : 'plain'}`;
+    let session = this.sessions.get(key);
+    if (!session || req.chatId === 'participant') {
+      session = new ChatSession({ model, source: useWorkspace ? this.deps.source() : null, settings: this.deps.settings, queue: this.queue, log: this.deps.log });
+      session.restore(coreTurns(req.history));
+      if (req.chatId !== 'participant') this.sessions.set(key, session);
+    } else if (session.history.length !== req.history.length / 2) {
+      // The UI's history and the session diverged (failed turn, restored chat): follow the UI.
+      session.restore(coreTurns(req.history));
+    }
+    return session;
+  }
+
+  private async ask(model: Model, req: AskRequest, ev: AnswerEvents, t0: number): Promise<AnswerResult> {
+    const { settings, win } = this.window(model);
+    this.deps.log(`ask (chat ${req.chatId}): ${win.description}`);
+    const session = this.sessionFor(model, req);
+    const res = await session.ask({ question: req.question, editor: this.deps.editor(), signal: req.signal, onProgress: this.progressMapper(ev), onToken: (t) => ev.token(t) });
+    ev.context({ chips: res.files.map((path) => ({ path })), meter: meterFor(res.window, res.promptTokens, settings.selfExtend.enabled), omittedFiles: res.context.leftOut.count });
+    this.deps.log(
+      `answered: ${res.files.length} files in context (${res.context.mode}, ${res.context.tokens} tokens of ${res.context.filesListed} listed), G=${res.window.groupSize} W=${res.window.neighborWindow} window ${res.window.window}; ` +
+        `prompt ${res.promptTokens} tokens (${res.cachedTokens} cached), ttft ${res.ttftMs} ms, prefill ${res.prefillTps.toFixed(0)} tok/s, decode ${res.decodeTps.toFixed(1)} tok/s, ${res.generatedTokens} tokens, ${res.finishReason}` +
+        (res.droppedTurns ? `; ${res.droppedTurns} old turns dropped to fit` : ''),
+    );
+    if (res.context.leftOut.count > 0) this.deps.log(`left out ${res.context.leftOut.count} files, e.g. ${res.context.leftOut.examples.join(', ')}`);
+    if (res.context.skipped.total > 0) this.deps.log(`skipped ${res.context.skipped.total} files: ${Object.entries(res.context.skipped.byReason).map(([k, v]) => `${k} ${v?.count ?? 0}`).join(', ')}`);
+    return { finish: finishKind(res.finishReason), timings: this.timings(res, t0) };
+  }
+
+  private async summarize(model: Model, req: SummarizeRequest, ev: AnswerEvents, t0: number): Promise<AnswerResult> {
+    const { settings, win } = this.window(model);
+    const label = req.selection ? `${req.label} lines ${req.selection.startLine}-${req.selection.endLine}` : req.label;
+    this.deps.log(`summarize ${label}: ${win.description}`);
+    let generated = 0;
+    const res = await summarizeText(model, settings, {
+      text: req.text,
+      label,
+      relPath: req.label,
+      signal: req.signal,
+      onProgress: (p) => {
+        if (p.stage === 'part') ev.progress('summarizing', p.index / p.count, `level ${p.level}, part ${p.index + 1} of ${p.count}`);
+        else if (p.stage === 'final') ev.progress('summarizing', undefined, p.level > 0 ? 'combining part summaries' : undefined);
+        else ev.progress('prefill', p.total > 0 ? p.done / p.total : undefined);
+      },
+      onToken: (t) => {
+        generated++;
+        ev.token(t);
+      },
+    }, this.queue);
+    ev.context({ chips: [{ path: req.label, partial: req.selection !== undefined }], meter: meterFor(res.window, res.promptTokens, settings.selfExtend.enabled), omittedFiles: 0 });
+    this.deps.log(`summarized ${label}: ${res.inputTokens} input tokens, ${res.requests} requests, ${res.levels} levels; final prompt ${res.promptTokens} tokens, ttft ${res.ttftMs} ms, ${res.decodeTps.toFixed(1)} tok/s`);
+    return {
+      finish: 'done',
+      timings: { promptTokens: res.promptTokens, cachedTokens: res.cachedTokens, generatedTokens: generated, ttftMs: res.ttftMs, decodeTps: res.decodeTps, totalMs: Date.now() - t0 },
+    };
+  }
+
+  private async chat(model: Model, req: ChatCompletionRequest, ev: AnswerEvents, t0: number): Promise<AnswerResult> {
+    const { settings, win } = this.window(model);
+    return this.queue.run(async () => {
+      const tokens = encodeMessages(model, req.messages);
+      if (tokens.length >= win.window) throw new Error(`The request needs ${tokens.length} tokens but the window is ${win.window} (${win.description}).`);
+      const stats = await runGeneration(model, {
+        tokens, selfExtend: win.params, settings, signal: req.signal,
+        maxTokens: Math.min(req.maxTokens ?? settings.maxNewTokens, win.window - tokens.length),
+        onToken: (t) => ev.token(t),
+      });
+      return { finish: finishKind(stats.finishReason), timings: { ...this.timings(stats, t0) } };
+    });
+  }
+
+  private timings(r: { promptTokens: number; cachedTokens: number; generatedTokens: number; ttftMs: number; decodeTps: number }, t0: number): AnswerTimings {
+    return { promptTokens: r.promptTokens, cachedTokens: r.cachedTokens, generatedTokens: r.generatedTokens, ttftMs: r.ttftMs, decodeTps: r.decodeTps, totalMs: Date.now() - t0 };
+  }
+}
