@@ -8,13 +8,35 @@ import { ATTR_LSTRIP, ATTR_RSTRIP, type Vocab } from './vocab';
 export type Fragment = { text: string; id?: undefined } | { id: number; text?: undefined };
 
 
+const PAIR_BITS = 20;
+const pairHash = (a: number, b: number) => ((a * 0x9e37 + b) * 0x85eb) >>> (32 - PAIR_BITS);
+
+/** A hash set of the adjacent code-unit pairs of a text: a special token with a pair the text lacks
+ * cannot occur in it, which rules out most of them without searching a large text once per token. */
+function pairsPresent(text: string): Uint8Array {
+  const seen = new Uint8Array(1 << PAIR_BITS);
+  for (let i = 1; i < text.length; i++) seen[pairHash(text.charCodeAt(i - 1), text.charCodeAt(i))] = 1;
+  return seen;
+}
+
+function mayOccur(tok: string, seen: Uint8Array): boolean {
+  for (let i = 1; i < tok.length; i++) if (seen[pairHash(tok.charCodeAt(i - 1), tok.charCodeAt(i))] === 0) return false;
+  return true;
+}
+
 function partition(vocab: Vocab, text: string, parseSpecial: boolean, out: Fragment[]): void {
   let frags: Fragment[] = [{ text }];
+  let seen: Uint8Array | null = null;
   for (const id of vocab.specialCache) {
     const ty = vocab.types[id];
     if (!parseSpecial && ty !== TokenType.USER_DEFINED) continue;
     const tok = vocab.tokens[id];
-    // Cheap reject on the whole input: most special tokens never occur.
+    if (tok.length === 0) continue;
+    // Cheap rejects on the whole input: most special tokens never occur.
+    if (text.length > 4096) {
+      seen ??= pairsPresent(text);
+      if (!mayOccur(tok, seen)) continue;
+    }
     if (text.indexOf(tok) < 0) continue;
     const next: Fragment[] = [];
     for (const f of frags) {
