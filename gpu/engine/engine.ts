@@ -22,7 +22,7 @@ async function loadFromFile(path: string, opts: LoadOptions, withSession: boolea
   }
 }
 
-export const Engine: EngineApi = {
+export const Engine = {
   async load(path: string, opts: LoadOptions = {}): Promise<GpuModel> {
     const { config, tokenizer, session } = await loadFromFile(path, opts, true);
     // A reload after device loss reuses the options but not the caller's (one-shot) progress and signal.
@@ -43,4 +43,4 @@ export const Engine: EngineApi = {
       session!,
     );
   },
-};
+} satisfies EngineApi;

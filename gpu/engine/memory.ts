@@ -31,8 +31,14 @@ export interface PlanInput {
 const KV_COPIES = 3;
 const LOGITS_BUFFER_TARGET = 64 * 2 ** 20;
 
+/** KV cache plus the attention module's RoPE table (sin/cos per position) per token of context. */
 export function kvBytesPerToken(c: ModelConfig, kvF16: boolean): number {
-  return KV_COPIES * c.nLayers * c.nKvHeads * c.headDim * (kvF16 ? 2 : 4);
+  return KV_COPIES * c.nLayers * c.nKvHeads * c.headDim * (kvF16 ? 2 : 4) + c.headDim * 4;
+}
+
+/** Fixed attention buffers: uniform ring and flash-decoding partials (gpu/attention/module.ts defaults). */
+function attentionFixedBytes(c: ModelConfig): number {
+  return 256 * 256 + 32 * 16 * c.nHeads * (c.headDim + 4) * 4;
 }
 
 /** f32 activations per token for the forward pass (see Forward's buffers). */
@@ -51,7 +57,7 @@ export function planMemory(p: PlanInput): MemoryPlan {
   const logitsRows = Math.max(1, Math.min(chunk, Math.floor(Math.min(maxBinding, LOGITS_BUFFER_TARGET) / (c.vocabSize * 4))));
   const activationBytes = chunk * activationBytesPerToken(c) + logitsRows * c.vocabSize * 4 + GpuSampler.memoryBytes(c.vocabSize) + 4 * 2 ** 20;
   const perToken = kvBytesPerToken(c, p.kvF16);
-  const perLayerToken = perToken / (KV_COPIES * c.nLayers);
+  const perLayerToken = c.nKvHeads * c.headDim * (p.kvF16 ? 2 : 4);
   const limitByBuffer = Math.floor(maxBinding / perLayerToken);
   const advice = 'Try a smaller quantization (e.g. Q4_K_M instead of Q8_0), a smaller model, or a shorter context (maxContext).';
 
@@ -69,11 +75,12 @@ export function planMemory(p: PlanInput): MemoryPlan {
     maxContext = Math.min(c.contextLength * 8, 32768, limitByBuffer);
     if (p.budget !== undefined) {
       // Shrink the default context to what the budget leaves after weights and activations.
-      const room = Math.floor((p.budget - p.weightsBytes - activationBytes) / perToken);
+      const room = Math.floor((p.budget - p.weightsBytes - activationBytes - attentionFixedBytes(c)) / perToken);
       maxContext = Math.max(Math.min(maxContext, room), Math.min(256, c.contextLength));
     }
   }
-  const kvBytes = maxContext * perToken;
+  // kvBytes covers everything the attention module allocates (cache, RoPE table, fixed buffers).
+  const kvBytes = maxContext * perToken + attentionFixedBytes(c);
   const totalBytes = p.weightsBytes + kvBytes + activationBytes;
   if (p.budget !== undefined && totalBytes > p.budget) {
     throw new OutOfMemoryError(

@@ -54,10 +54,15 @@ async function checkModel(file: string, label: string, seed: number): Promise<vo
       got.push(...ch.ids);
       finish = ch.finishReason ?? finish;
     }
+    // A near-tie is a top-2 margin within twice the worst logit error measured above: there the two
+    // engines may legitimately pick different tokens, after which the continuations diverge.
+    const nearTie = Math.max(2 * c.maxAbsDiff, 1e-4);
     let compared = 0;
     for (let i = 0; i < g.ids.length && i < got.length; i++) {
-      if (g.margins[i] <= 0.02 * g.ranges[i]) break; // near-tie: both continuations are legitimate
-      assert.equal(got[i], g.ids[i], `${label}: greedy token ${i} differs (ours ${got.slice(0, i + 1).join(',')} vs llama.cpp ${g.ids.slice(0, i + 1).join(',')})`);
+      if (got[i] !== g.ids[i]) {
+        assert.ok(g.margins[i] <= nearTie, `${label}: greedy token ${i} differs (ours ${got.slice(0, i + 1).join(',')} vs llama.cpp ${g.ids.slice(0, i + 1).join(',')}; margin ${g.margins[i].toFixed(4)})`);
+        break;
+      }
       compared++;
     }
     if (got.length < GEN) assert.equal(finish, 'stop-token', `${label}: generation ended early (${finish})`);
@@ -73,7 +78,8 @@ describe('engine vs llama.cpp (criterion 9)', function () {
   after(() => {
     if (!summary.length) return;
     const worst = summary.reduce((a, b) => (b.worstFraction > a.worstFraction ? b : a));
-    console.log(`      oracle comparisons: ${summary.length}; worst max|Δlogit| ${worst.maxAbsDiff.toFixed(5)} (${(100 * worst.worstFraction).toFixed(3)}% of range) on ${worst.model}`);
+    const greedy = summary.reduce((a, b) => a + b.greedyCompared, 0);
+    console.log(`      oracle comparisons: ${summary.length}; greedy tokens matched ${greedy}; worst max|Δlogit| ${worst.maxAbsDiff.toFixed(5)} (${(100 * worst.worstFraction).toFixed(3)}% of range) on ${worst.model}`);
     fs.writeFileSync(path.join(dir, 'summary.json'), JSON.stringify(summary, null, 1));
   });
 
