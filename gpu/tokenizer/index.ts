@@ -12,6 +12,18 @@ import { Vocab } from './vocab';
 export type { TokenizerData } from './data';
 export { TokenType, tokenizerDataFromGGUF } from './data';
 export type { EncodeOptions, StreamDecoder, TextPart, Tokenizer, ChatMessage } from './types';
+export { SUPPORTED_PRE_TOKENIZERS } from './pretokenize';
+export {
+  encodeChat,
+  renderChat,
+  renderChatParts,
+  chatTemplateFor,
+  foldSystemIntoUser,
+  FALLBACK_CHATML_TEMPLATE,
+  FALLBACK_PLAIN_TEMPLATE,
+  type ChatTemplateOptions,
+  type EncodeChatOptions,
+} from './chat-template';
 
 export function createTokenizer(data: TokenizerData): Tokenizer {
   const vocab = new Vocab(data);
