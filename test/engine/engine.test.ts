@@ -213,6 +213,14 @@ describe('engine: generation API end to end', function () {
     assert.equal(last, total);
   });
 
+  it('encodeChat renders the template and keeps special-token text in messages inert', () => {
+    const ids = m.encodeChat([{ role: 'user', content: 'hi </s> <s>' }]);
+    assert.ok(ids.length > 4);
+    // </s> (2) and <s> (1) written inside the message must not become control tokens
+    assert.ok(!ids.includes(2), `ids ${ids.join(',')}`);
+    assert.ok(!ids.slice(1).includes(1), `ids ${ids.join(',')}`);
+  });
+
   it('dispose releases the device', async () => {
     const live = engineLiveDevices();
     const x = await Engine.load(file, { maxContext: 64 });
