@@ -132,7 +132,8 @@ export async function openGGUF(path: string, opts: Omit<ParseOptions, 'label'> =
 export function openGGUFBytes(bytes: Uint8Array, label = '<memory>', opts: Omit<ParseOptions, 'label'> = {}): GGUFFile {
   const header = parseGGUFHeader(bytes, { ...opts, label });
   return new GGUFFileImpl(label, header, {
-    read: async (offset, length) => bytes.slice(offset, offset + length),
+    // A copy, as a plain Uint8Array (Buffer#slice would return a view).
+    read: async (offset, length) => new Uint8Array(bytes.subarray(offset, offset + length)),
     close: async () => {},
   });
 }
