@@ -33,11 +33,23 @@ function attr(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
+// cspSource goes into the CSP verbatim. VS Code gives a space-separated source list (code-server:
+// "'self' https://*.vscode-cdn.net"); accept only 'self' and host/scheme sources, so nothing can
+// add a directive, a keyword like 'unsafe-inline', or a wildcard-everything source.
+const SOURCE_TOKEN = /^(?:'self'|[a-z][a-z0-9+.-]*:(?:\/\/[A-Za-z0-9*.:+[\]_-]+(?:\/[^\s;,'"]*)?)?|[A-Za-z0-9*][A-Za-z0-9*.-]*\.[A-Za-z0-9-]+(?::\d+)?)$/;
+
+export function checkedCspSource(cspSource: string): string {
+  const tokens = cspSource.trim().split(/\s+/).filter(Boolean);
+  if (tokens.length === 0 || tokens.some((t) => !SOURCE_TOKEN.test(t) || t === '*' || /^(?:https?|data|blob):$/.test(t))) {
+    throw new Error(`unexpected cspSource '${cspSource}'`);
+  }
+  return tokens.join(' ');
+}
+
 export function renderWebviewHtml(input: WebviewHtmlInput): string {
   if (!NONCE_PATTERN.test(input.nonce)) throw new Error('webview nonce must be at least 16 base64/url-safe characters');
-  // cspSource goes into the CSP verbatim; refuse anything that could add directives.
-  if (/[;'"\s]/.test(input.cspSource.trim()) || input.cspSource.trim() === '') throw new Error(`unexpected cspSource '${input.cspSource}'`);
-  const csp = contentSecurityPolicy(input.cspSource.trim(), input.nonce);
+  const cspSource = checkedCspSource(input.cspSource);
+  const csp = contentSecurityPolicy(cspSource, input.nonce);
   return `<!DOCTYPE html>
 <html lang="en">
 <head>

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { randomBytes } from 'node:crypto';
-import { contentSecurityPolicy, makeNonce, renderWebviewHtml } from '../../../extension/vscode/webview-html';
+import { checkedCspSource, contentSecurityPolicy, makeNonce, renderWebviewHtml } from '../../../extension/vscode/webview-html';
 
 const cspSource = 'https://file+.vscode-resource.vscode-cdn.net';
 const input = {
@@ -54,6 +54,14 @@ describe('extension/vscode webview HTML', () => {
     assert.throws(() => renderWebviewHtml({ ...input, nonce: 'abc' }), /nonce/);
     assert.throws(() => renderWebviewHtml({ ...input, nonce: `${'a'.repeat(20)}" onload="x` }), /nonce/);
     assert.throws(() => renderWebviewHtml({ ...input, cspSource: "x; script-src 'unsafe-inline'" }), /cspSource/);
+  });
+  it('accepts the source lists VS Code and code-server really use, and nothing that widens the policy', () => {
+    for (const src of ["'self' https://*.vscode-cdn.net", 'https://*.vscode-cdn.net', 'vscode-webview-resource:', 'https://file+.vscode-resource.vscode-cdn.net', 'http://127.0.0.1:8080'])
+      assert.equal(checkedCspSource(src), src);
+    for (const bad of ['', '*', 'https:', 'data:', "'unsafe-inline'", "'self' 'unsafe-eval'", 'a.com; script-src *', 'a.com,b.com'])
+      assert.throws(() => checkedCspSource(bad), /cspSource/, bad);
+    const csp = cspOf(renderWebviewHtml({ ...input, cspSource: "'self' https://*.vscode-cdn.net" }));
+    assert.deepEqual(csp.get('style-src'), ["'self'", 'https://*.vscode-cdn.net']);
   });
   it('escapes URIs into attributes', () => {
     const html = renderWebviewHtml({ ...input, styleUri: `${cspSource}/a"><script>x</script>.css` });
