@@ -1,9 +1,202 @@
+// `selfextend ask --model M --repo DIR "question"`: the extension's chat path from the command line
+// (same repository context, prompt and SelfExtend code: extension/core).
+import * as path from 'node:path';
 import type { CliCommand } from '../command';
+import { parse, intFlag, type Options } from '../args';
+import { Engine } from '../../gpu/engine/index';
+import type { Model } from '../../gpu/engine/types';
+import { NodeFileSource } from '../../extension/core/workspace';
+import { ChatSession, DEFAULT_SETTINGS, normalizeSettings, type AnswerResult, type AssistantProgress, type AssistantSettings } from '../../extension/core/chat';
 
-// Placeholder until its owner lands it; the command table lists it so usage stays stable.
+/** Flags shared by `ask` and `summarize`. */
+export const ASSISTANT_FLAGS = {
+  model: { type: 'string', short: 'm' },
+  json: { type: 'boolean' },
+  group: { type: 'string' },
+  window: { type: 'string' },
+  plain: { type: 'boolean' },
+  target: { type: 'string' },
+  n: { type: 'string', short: 'n' },
+  temperature: { type: 'string' },
+  'top-p': { type: 'string' },
+  'max-context': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies Options;
+
+export const ASSISTANT_USAGE = `  --model M            GGUF model file (required)
+  --group G [--window W]  SelfExtend with group size G (W a multiple of G; default L/4)
+  --plain              plain attention (no SelfExtend)
+  --target N           with neither: choose G automatically so N tokens fit (default 16384, capped by the KV cache)
+  -n N                 max new tokens (default 512)
+  --temperature T      default 0 (greedy); --top-p P (default 0.95)
+  --max-context N      KV-cache capacity in tokens (engine default: min(8 x trained window, 32768))
+  --json               print one JSON object per answer on stdout; progress goes to stderr`;
+
+export interface AssistantFlagValues {
+  model?: string;
+  group?: string;
+  window?: string;
+  plain?: boolean;
+  target?: string;
+  n?: string;
+  temperature?: string;
+  'top-p'?: string;
+  'max-context'?: string;
+}
+
+export function settingsFromFlags(v: AssistantFlagValues, extra: Partial<AssistantSettings> = {}): AssistantSettings {
+  if (v.plain && (v.group !== undefined || v.window !== undefined)) throw new Error('--plain cannot be combined with --group/--window');
+  const num = (x: string | undefined, flag: string, def: number): number => {
+    if (x === undefined) return def;
+    const n = Number(x);
+    if (!Number.isFinite(n)) throw new Error(`${flag}: '${x}' is not a number`);
+    return n;
+  };
+  const group = intFlag(v.group, '--group', 0);
+  if (v.group !== undefined && group < 1) throw new Error('--group must be >= 1');
+  if (v.window !== undefined && v.group === undefined) throw new Error('--window needs --group G');
+  return normalizeSettings({
+    ...DEFAULT_SETTINGS,
+    ...extra,
+    modelPath: v.model ?? '',
+    maxNewTokens: intFlag(v.n, '-n', 512),
+    temperature: num(v.temperature, '--temperature', 0),
+    topP: num(v['top-p'], '--top-p', 0.95),
+    selfExtend: {
+      enabled: v.plain !== true,
+      groupSize: group,
+      neighborWindow: intFlag(v.window, '--window', 0),
+      targetContext: intFlag(v.target, '--target', DEFAULT_SETTINGS.selfExtend.targetContext),
+    },
+  });
+}
+
+export async function loadModelForCli(v: AssistantFlagValues, usage: string): Promise<Model> {
+  if (!v.model) throw new Error(`--model M is required\n${usage}`);
+  const maxContext = v['max-context'] === undefined ? undefined : intFlag(v['max-context'], '--max-context', 0);
+  let last = -1;
+  return Engine.load(v.model, {
+    maxContext,
+    onProgress: (p) => {
+      const pct = Math.floor((100 * p.bytesDone) / Math.max(1, p.bytesTotal));
+      if (pct >= last + 10 || pct === 100) {
+        last = pct;
+        process.stderr.write(`loading model ${pct}%\n`);
+      }
+    },
+  });
+}
+
+export function stderrProgress(): (p: AssistantProgress) => void {
+  let lastKey = '';
+  return (p) => {
+    let line: string;
+    if (p.stage === 'gathering') {
+      const pct = p.total > 0 ? ` ${Math.floor((100 * p.done) / p.total)}%` : ` ${p.done} files`;
+      line = `reading repository: ${p.phase}${pct}`;
+    } else if (p.stage === 'prefill') {
+      line = `prefill ${Math.floor((100 * p.done) / Math.max(1, p.total))}%`;
+    } else {
+      return;
+    }
+    if (line !== lastKey) {
+      lastKey = line;
+      process.stderr.write(`${line}\n`);
+    }
+  };
+}
+
+export function sigintSignal(): { signal: AbortSignal; dispose: () => void } {
+  const ac = new AbortController();
+  const on = (): void => ac.abort();
+  process.once('SIGINT', on);
+  return { signal: ac.signal, dispose: () => process.off('SIGINT', on) };
+}
+
+const USAGE = `usage: selfextend ask --model M [--repo DIR] "question" [--follow-up "question"]... [options]
+  --repo DIR           repository to read (default: current directory)
+  --follow-up Q        ask Q next in the same chat (repeatable; reuses the cached repository prefix)
+  --include GLOB / --exclude GLOB   repeatable file filters; --max-file-size BYTES (default 1 MiB)
+${ASSISTANT_USAGE}`;
+
+export function round1(x: number): number {
+  return Math.round(x * 10) / 10;
+}
+
+export function answerJson(r: AnswerResult): Record<string, unknown> {
+  return {
+    answer: r.answer,
+    files: r.files,
+    group: r.window.groupSize,
+    window: r.window.neighborWindow,
+    prompt_tokens: r.promptTokens,
+    ttft_ms: round1(r.ttftMs),
+    decode_tps: round1(r.decodeTps),
+    cached_tokens: r.cachedTokens,
+    generated_tokens: r.generatedTokens,
+    trained_context: r.window.trainedContext,
+    reachable_context: r.window.reachable,
+    context_window: r.window.window,
+    context_mode: r.context.mode,
+    context_tokens: r.context.tokens,
+    files_listed: r.context.filesListed,
+    files_left_out: r.context.leftOut.count,
+    finish_reason: r.finishReason,
+  };
+}
+
 export const ask: CliCommand = {
-  summary: '(ask: not built yet)',
-  async run(): Promise<number> {
-    throw new Error('selfextend ask is not implemented yet');
+  summary: 'ask a question about a repository (reads it, packs it into the extended window, answers)',
+  async run(argv: string[]): Promise<number> {
+    const { values, positionals } = parse(
+      argv,
+      {
+        ...ASSISTANT_FLAGS,
+        repo: { type: 'string' },
+        'follow-up': { type: 'string', multiple: true },
+        include: { type: 'string', multiple: true },
+        exclude: { type: 'string', multiple: true },
+        'max-file-size': { type: 'string' },
+      },
+      USAGE,
+    );
+    if (values.help) {
+      process.stdout.write(`${USAGE}\n`);
+      return 0;
+    }
+    if (positionals.length !== 1) throw new Error(`expected one question (quote it)\n${USAGE}`);
+    const settings = settingsFromFlags(values, {
+      include: values.include ?? [],
+      exclude: values.exclude ?? [],
+      maxFileSize: intFlag(values['max-file-size'], '--max-file-size', DEFAULT_SETTINGS.maxFileSize),
+    });
+    const repo = path.resolve(values.repo ?? '.');
+    const model = await loadModelForCli(values, USAGE);
+    const { signal, dispose } = sigintSignal();
+    try {
+      const source = new NodeFileSource(repo, { include: settings.include, exclude: settings.exclude, maxFileSize: settings.maxFileSize });
+      const chat = new ChatSession({ model, source, settings: () => settings, log: (l) => process.stderr.write(`${l}\n`) });
+      for (const question of [positionals[0]!, ...(values['follow-up'] ?? [])]) {
+        const r = await chat.ask({
+          question, signal, onProgress: stderrProgress(),
+          onToken: values.json ? undefined : (t) => process.stdout.write(t),
+        });
+        if (values.json) {
+          process.stdout.write(`${JSON.stringify(answerJson(r))}\n`);
+        } else {
+          process.stdout.write('\n');
+          process.stderr.write(
+            `[files: ${r.files.length}/${r.context.filesListed} (${r.context.mode}); prompt ${r.promptTokens} tokens, ${r.cachedTokens} cached; ` +
+              `${r.window.description}; ttft ${r.ttftMs.toFixed(0)} ms; ${r.decodeTps.toFixed(1)} tok/s; ${r.finishReason}]\n`,
+          );
+          if (r.context.leftOut.count > 0) process.stderr.write(`[left out ${r.context.leftOut.count} files, e.g. ${r.context.leftOut.examples.slice(0, 5).join(', ')}]\n`);
+        }
+        if (r.finishReason === 'aborted') return 130;
+      }
+      return 0;
+    } finally {
+      dispose();
+      model.dispose();
+    }
   },
 };
