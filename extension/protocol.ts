@@ -140,6 +140,8 @@ export const LIMITS = {
 } as const;
 
 const ID_PATTERN = /^[A-Za-z0-9_-]+$/;
+/** Catalog ids carry versions ("qwen2.5-coder-1.5b-…"), so dots are allowed, but never '..' or slashes. */
+const MODEL_ID_PATTERN = /^(?!.*\.\.)[A-Za-z0-9._-]+$/;
 
 export class ProtocolError extends Error {
   constructor(message: string) {
@@ -164,10 +166,10 @@ function optStr(m: Record<string, unknown>, key: string, max: number): string | 
   return m[key] === undefined ? undefined : str(m, key, max);
 }
 
-function id(m: Record<string, unknown>, key: string): string | ProtocolError {
+function id(m: Record<string, unknown>, key: string, pattern = ID_PATTERN): string | ProtocolError {
   const v = str(m, key, LIMITS.idChars, { nonEmpty: true });
   if (v instanceof ProtocolError) return v;
-  return ID_PATTERN.test(v) ? v : new ProtocolError(`'${key}' has characters outside [A-Za-z0-9_-]`);
+  return pattern.test(v) ? v : new ProtocolError(`'${key}' has characters outside ${pattern === ID_PATTERN ? '[A-Za-z0-9_-]' : '[A-Za-z0-9._-]'}`);
 }
 
 /** Workspace-relative path: no absolute paths, no `..` segments, no NUL, no URI schemes. */
@@ -211,7 +213,7 @@ export function parseWebviewMessage(raw: unknown): WebviewMessage | ProtocolErro
     }
     case 'downloadModel': {
       if (raw.modelId === undefined) return { type };
-      const modelId = id(raw, 'modelId');
+      const modelId = id(raw, 'modelId', MODEL_ID_PATTERN);
       return modelId instanceof ProtocolError ? modelId : { type, modelId };
     }
     case 'openSettings': {

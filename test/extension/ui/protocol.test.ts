@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { MODEL_CATALOG } from '../../../extension/core/models/catalog';
 import { parseWebviewMessage, ProtocolError, isSafeRelativePath, actionMessage, ERROR_ACTIONS, LIMITS } from '../../../extension/protocol';
 
 function ok(raw: unknown): unknown {
@@ -24,7 +25,7 @@ describe('extension/protocol parseWebviewMessage', () => {
     assert.deepEqual(ok({ type: 'openChat', chatId: 'c-12_ab' }), { type: 'openChat', chatId: 'c-12_ab' });
     assert.deepEqual(ok({ type: 'deleteChat', chatId: 'x' }), { type: 'deleteChat', chatId: 'x' });
     assert.deepEqual(ok({ type: 'downloadModel' }), { type: 'downloadModel' });
-    assert.deepEqual(ok({ type: 'downloadModel', modelId: 'qwen2.5-coder'.replace('.', '-') }), { type: 'downloadModel', modelId: 'qwen2-5-coder' });
+    assert.deepEqual(ok({ type: 'downloadModel', modelId: 'qwen2.5-coder-1.5b-instruct-q4_k_m' }), { type: 'downloadModel', modelId: 'qwen2.5-coder-1.5b-instruct-q4_k_m' });
     assert.deepEqual(ok({ type: 'openSettings' }), { type: 'openSettings' });
     assert.deepEqual(ok({ type: 'openSettings', query: 'selfextend.groupSize' }), { type: 'openSettings', query: 'selfextend.groupSize' });
   });
@@ -46,6 +47,8 @@ describe('extension/protocol parseWebviewMessage', () => {
     bad({ type: 'openChat', chatId: '../../etc' }, /chatId/);
     bad({ type: 'openChat', chatId: '' }, /chatId/);
     bad({ type: 'downloadModel', modelId: 'a/b' }, /modelId/);
+    bad({ type: 'downloadModel', modelId: '../x' }, /modelId/);
+    bad({ type: 'openChat', chatId: 'a.b' }, /chatId/);
     bad({ type: 'openSettings', query: 7 }, /query/);
   });
   it('rejects paths that escape the workspace or name another scheme', () => {
@@ -66,6 +69,16 @@ describe('extension/protocol helpers', () => {
       const m = parseWebviewMessage(actionMessage(a));
       assert.ok(!(m instanceof ProtocolError));
       assert.equal(m.type, a);
+    }
+  });
+});
+
+describe('curated models offered to the webview', () => {
+  it('every catalog id passes the downloadModel validator', () => {
+    assert.ok(MODEL_CATALOG.length >= 4);
+    for (const m of MODEL_CATALOG) {
+      const msg = parseWebviewMessage({ type: 'downloadModel', modelId: m.id });
+      assert.ok(!(msg instanceof ProtocolError), m.id);
     }
   });
 });
