@@ -7,10 +7,11 @@ export function formatCount(n: number): string {
   return nf.format(Math.round(n));
 }
 
+/** Binary units, as the model catalog and file managers on most systems show sizes of large files. */
 export function formatBytes(n: number): string {
-  if (n >= 1e9) return `${(n / 1e9).toFixed(2)} GB`;
-  if (n >= 1e6) return `${(n / 1e6).toFixed(0)} MB`;
-  if (n >= 1e3) return `${(n / 1e3).toFixed(0)} kB`;
+  if (n >= 2 ** 30) return `${(n / 2 ** 30).toFixed(2)} GiB`;
+  if (n >= 2 ** 20) return `${(n / 2 ** 20).toFixed(0)} MiB`;
+  if (n >= 2 ** 10) return `${(n / 2 ** 10).toFixed(0)} KiB`;
   return `${n} B`;
 }
 

@@ -94,7 +94,8 @@ describe('webview format', () => {
     assert.equal(progressLabel('idle', undefined, undefined), '');
     assert.deepEqual(chipParts('src/deep/x.ts'), { name: 'x.ts', dir: 'src/deep' });
     assert.deepEqual(chipParts('README.md'), { name: 'README.md', dir: '' });
-    assert.equal(formatBytes(1_120_000_000), '1.12 GB');
-    assert.equal(formatBytes(986_000_000), '986 MB');
+    assert.equal(formatBytes(1_117_320_768), '1.04 GiB');
+    assert.equal(formatBytes(668_788_096), '638 MiB');
+    assert.equal(formatBytes(512), '512 B');
   });
 });
