@@ -151,4 +151,21 @@ describe('extension/core/context: gatherRepository', () => {
     );
     assert.ok(phases.has('listing') && phases.has('reading'));
   });
+
+  it('stops reading within 200 ms of an abort even when each read is slow', async () => {
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 100; i++) files[`f${i}.ts`] = 'x';
+    const src = new NodeFileSource(mk(files));
+    const slow = { rootLabel: src.rootLabel, skipped: src.skipped, list: src.list.bind(src), read: async (p: string, o?: { signal?: AbortSignal }) => (await new Promise((r) => setTimeout(r, 20)), src.read(p, o)) };
+    const ac = new AbortController();
+    let abortedAt = 0;
+    const err = await gatherRepository(slow, {
+      question: 'x', budgetTokens: 100000, countTokens, signal: ac.signal,
+      onProgress: (p) => {
+        if (p.phase === 'reading' && p.done >= 1 && !abortedAt) setTimeout(() => ((abortedAt = Date.now()), ac.abort()), 30);
+      },
+    }).catch((e: Error) => e);
+    assert.ok(err instanceof Error && err.name === 'AbortError');
+    assert.ok(Date.now() - abortedAt < 200, `took ${Date.now() - abortedAt} ms`);
+  });
 });
