@@ -206,9 +206,14 @@ async function rankAndPack(
   const totalLines = new Map<string, number>();
   const chunkCount = new Map<string, number>();
   const sel = editor?.selection;
+  // Chunks must be small next to the budget or a tiny window could take none of the relevant ones:
+  // aim for at most a quarter of it, in characters estimated from this tokenizer's density.
+  const charsPerToken = header.length / Math.max(1, headerTokens);
+  const maxChars = Math.max(160, Math.min(2400, Math.floor((budget * charsPerToken) / 4)));
+  const chunkOpts = { maxChars, maxLines: Math.max(8, Math.min(60, Math.floor(maxChars / 40))) };
   texts.forEach((f, fi) => {
     const rel = f.entry.relPath;
-    const cs = chunkText(rel, f.text);
+    const cs = chunkText(rel, f.text, chunkOpts);
     totalLines.set(rel, lineCount(f.text));
     chunkCount.set(rel, cs.length);
     // Paths weigh more than body text: a question naming a file or folder means that one.
