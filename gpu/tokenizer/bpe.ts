@@ -3,6 +3,7 @@
 // rank order (lowest rank first, leftmost first on ties). Words repeat a lot in source code, so the
 // ids of each word are cached.
 import { BigramHeap } from './bigram-heap';
+import { SymbolScratch } from './scratch';
 import { byteLevelEncode } from './unicode';
 import type { PreTokenizer } from './pretokenize';
 
@@ -12,6 +13,7 @@ export class BpeModel {
   private readonly ranks = new Map<string, number>();
   private readonly cache = new Map<string, readonly number[]>();
   private readonly heap = new BigramHeap();
+  private readonly scratch = new SymbolScratch();
   private readonly popped = new Int32Array(3);
 
   constructor(
@@ -55,10 +57,8 @@ export class BpeModel {
     }
     // Byte-level strings are all BMP, so one UTF-16 unit = one symbol.
     const n = s.length;
-    const start = new Int32Array(n);
-    const len = new Int32Array(n);
-    const prev = new Int32Array(n);
-    const next = new Int32Array(n);
+    this.scratch.ensure(n);
+    const { start, len, prev, next } = this.scratch;
     for (let i = 0; i < n; i++) {
       start[i] = i;
       len[i] = 1;

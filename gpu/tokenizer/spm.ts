@@ -3,6 +3,7 @@
 // and adjacent pairs whose concatenation is a vocabulary token merge best-score-first (leftmost on
 // ties). Pieces left that are not tokens are emitted as <0xXX> byte tokens.
 import { BigramHeap } from './bigram-heap';
+import { SymbolScratch } from './scratch';
 import { utf8Bytes } from './unicode';
 
 export const SPM_SPACE = '\u2581';
@@ -11,6 +12,7 @@ const CACHE_LIMIT = 200_000;
 
 export class SpmModel {
   private readonly heap = new BigramHeap();
+  private readonly scratch = new SymbolScratch();
   private readonly cache = new Map<string, readonly number[]>();
   /**
    * True when no vocabulary token has a "▁" right after a non-"▁" character. Then no merge can ever
@@ -74,11 +76,8 @@ export class SpmModel {
 
   private encodeSegment(s: string, out: number[]): void {
     // Symbols are code points, addressed by UTF-16 offset/length into s.
-    const cap = s.length;
-    const start = new Int32Array(cap);
-    const len = new Int32Array(cap);
-    const prev = new Int32Array(cap);
-    const next = new Int32Array(cap);
+    this.scratch.ensure(s.length);
+    const { start, len, prev, next } = this.scratch;
     let n = 0;
     for (let i = 0; i < s.length; ) {
       const c = s.charCodeAt(i);
