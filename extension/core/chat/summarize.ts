@@ -52,7 +52,7 @@ export async function summarizeText(
   return queue.run(async () => {
     const win = resolveWindow(settings.selfExtend, model.config.contextLength, model.maxContext);
     const count = tokenCounter(model);
-    const answer = Math.max(32, Math.min(settings.maxNewTokens, Math.floor(win.window / 4)));
+    const answer = Math.max(1, Math.min(settings.maxNewTokens, Math.floor(win.window / 4)));
     const available = win.window - answer - OVERHEAD - count(SYSTEM) - count(opts.label);
     if (available < 64) throw new Error(`The window (${win.window} tokens, ${win.description}) is too small to summarize anything; raise the target context or group size.`);
     const inputTokens = count(opts.text);
@@ -90,7 +90,8 @@ export async function summarizeText(
       level++;
       if (level > 6) throw new Error(`${opts.label} is too long to summarize in this window even hierarchically.`);
       const parts = splitByTokens(text, available, count);
-      const partAnswer = Math.max(32, Math.min(answer, Math.floor(available / Math.max(2, parts.length)) - 16));
+      // Part summaries share the final request's room; never longer than the user's answer limit.
+      const partAnswer = Math.max(Math.min(32, answer), Math.min(answer, Math.floor(available / Math.max(2, parts.length)) - 16));
       const summaries: string[] = [];
       for (let i = 0; i < parts.length; i++) {
         opts.onProgress?.({ stage: 'part', level, index: i, count: parts.length });
