@@ -7,7 +7,6 @@ import { ATTR_LSTRIP, ATTR_RSTRIP, type Vocab } from './vocab';
 
 export type Fragment = { text: string; id?: undefined } | { id: number; text?: undefined };
 
-
 const PAIR_BITS = 20;
 const pairHash = (a: number, b: number) => ((a * 0x9e37 + b) * 0x85eb) >>> (32 - PAIR_BITS);
 
