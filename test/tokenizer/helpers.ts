@@ -5,7 +5,8 @@ import * as path from 'node:path';
 import { openGGUF } from '../../gpu/gguf/reader';
 import { createTokenizer, tokenizerDataFromGGUF, TokenType, type TokenizerData, type Tokenizer } from '../../gpu/tokenizer';
 
-export const SHARED = path.resolve(__dirname, '../../../shared');
+// SELFEXTEND_SHARED_DIR overrides the location (e.g. to check that the tests skip cleanly without it).
+export const SHARED = process.env['SELFEXTEND_SHARED_DIR'] ?? path.resolve(__dirname, '../../../shared');
 export const VOCAB_DIR = path.join(SHARED, 'vocab');
 export const TEMPLATE_DIR = path.join(SHARED, 'templates');
 
