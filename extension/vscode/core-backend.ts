@@ -201,6 +201,10 @@ export class CoreBackend implements AnswerBackend {
     const { settings, win } = this.window(model);
     const label = req.selection ? `${req.label} lines ${req.selection.startLine}-${req.selection.endLine}` : req.label;
     this.deps.log(`summarize ${label}: ${win.description}`);
+    // The file is the context and is known up front: show it (with an estimate of its tokens) right
+    // away, so a summary that is stopped or fails still says what it was about.
+    const chips = [{ path: req.label, partial: req.selection !== undefined }];
+    ev.context({ chips, meter: meterFor(win, Math.min(win.window, this.countTokens(req.text)), settings.selfExtend.enabled), omittedFiles: 0 });
     let generated = 0;
     const res = await summarizeText(model, settings, {
       text: req.text,
@@ -217,7 +221,7 @@ export class CoreBackend implements AnswerBackend {
         ev.token(t);
       },
     }, this.queue);
-    ev.context({ chips: [{ path: req.label, partial: req.selection !== undefined }], meter: meterFor(res.window, res.promptTokens, settings.selfExtend.enabled), omittedFiles: 0 });
+    ev.context({ chips, meter: meterFor(res.window, res.promptTokens, settings.selfExtend.enabled), omittedFiles: 0 });
     this.deps.log(`summarized ${label}: ${res.inputTokens} input tokens, ${res.requests} requests, ${res.levels} levels; final prompt ${res.promptTokens} tokens, ttft ${res.ttftMs} ms, ${res.decodeTps.toFixed(1)} tok/s`);
     return {
       finish: 'done',
