@@ -109,7 +109,8 @@ export async function gatherRepository(source: FileSource, opts: GatherOptions):
   }
   const base = { filesListed: entries.length, skipped: source.skipped.summary(), notIndexed: 0 };
   if (entries.length === 0 || headerTokens >= budget) {
-    const text = entries.length === 0 ? '' : header;
+    // With no room even for the outline, nothing goes in (the caller still gets the listing report).
+    const text = entries.length === 0 || headerTokens > budget ? '' : header;
     return {
       ...base, text, header, tokens: text ? headerTokens : 0, mode: 'empty', files: [],
       leftOut: { count: entries.length, examples: entries.slice(0, 5).map((e) => e.relPath) },
@@ -266,6 +267,11 @@ async function rankAndPack(
     for (const i of byScore.splice(0, drop)) chosen.delete(i);
     result = renderChosen(header, chunks, chosen, totalLines, chunkCount, entries.length);
     tokens = countTokens(result.text);
+  }
+  if (tokens > budget) {
+    // Not even the note about left-out files fits: the outline alone, or nothing.
+    result = { text: headerTokens <= budget ? header : '', files: [] };
+    tokens = result.text ? headerTokens : 0;
   }
   const included = new Set(result.files.map((f) => f.relPath));
   const leftOutExamples: string[] = [];

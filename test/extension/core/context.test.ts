@@ -120,6 +120,16 @@ describe('extension/core/context: gatherRepository', () => {
     assert.ok(w21 && w21.ranges.some((x) => x.startLine <= 70 && x.endLine >= 75));
   });
 
+  it('never exceeds a budget too small for anything', async () => {
+    const src = new NodeFileSource(mk({ 'a.ts': 'export const a = 1;\n', 'b.ts': 'export const b = 2;\n' }));
+    for (const budget of [0, 5, 20]) {
+      const r = await gatherRepository(src, { question: 'a', budgetTokens: budget, countTokens });
+      assert.ok(r.tokens <= budget, `${r.tokens} > ${budget}`);
+      assert.equal(r.files.length, 0);
+      assert.equal(r.leftOut.count, 2);
+    }
+  });
+
   it('bounds reading by maxIndexFiles and reports the rest as not indexed', async () => {
     const files: Record<string, string> = {};
     for (let i = 0; i < 60; i++) files[`pkg/f${i}.ts`] = filler(`f${i}`, 30);
