@@ -91,6 +91,10 @@ export class ChatSession {
   private turns: ChatTurn[] = [];
   private pinned: { context: RepositoryContext; budget: number; windowKey: string } | null = null;
   private readonly queue: RequestQueue;
+  /** Token counts by exact text: follow-ups re-render the same file blocks, and tokenizing them again
+   * would add to every follow-up's time to first token. Bounded; cleared when full or the model changes. */
+  private countMemo = new Map<string, number>();
+  private memoModel: Model | null = null;
 
   constructor(private readonly deps: ChatSessionDeps) {
     this.queue = deps.queue ?? new RequestQueue();
@@ -111,6 +115,24 @@ export class ChatSession {
     this.pinned = null;
   }
 
+  private counter(model: Model): (s: string) => number {
+    if (this.memoModel !== model) {
+      this.countMemo = new Map();
+      this.memoModel = model;
+    }
+    const raw = tokenCounter(model);
+    return (s: string): number => {
+      if (s.length < 64) return raw(s);
+      let n = this.countMemo.get(s);
+      if (n === undefined) {
+        if (this.countMemo.size >= 20_000) this.countMemo.clear();
+        n = raw(s);
+        this.countMemo.set(s, n);
+      }
+      return n;
+    };
+  }
+
   /** Requests are queued behind any running request on the same model (never interleaved). */
   ask(opts: AskOptions): Promise<AnswerResult> {
     return this.queue.run(() => this.askNow(opts));
@@ -120,7 +142,7 @@ export class ChatSession {
     const { model } = this.deps;
     const settings = this.deps.settings();
     const win = resolveWindow(settings.selfExtend, model.config.contextLength, model.maxContext);
-    const count = tokenCounter(model);
+    const count = this.counter(model);
     const answerReserve = Math.min(settings.maxNewTokens, Math.floor(win.window / 4));
     const system = this.deps.systemPrompt ?? SYSTEM_PROMPT;
     const user = userMessage(opts.question, opts.selection);
