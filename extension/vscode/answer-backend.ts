@@ -71,4 +71,6 @@ export interface AnswerBackend {
   modelInfo(): ModelInfo | undefined;
   /** Token count with the loaded model's tokenizer, or an estimate before it is loaded. */
   countTokens(text: string): number;
+  /** The chat is no longer shown: per-chat state (pinned context) may be freed; history re-creates it. */
+  forget?(chatId: string): void;
 }

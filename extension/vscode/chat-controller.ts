@@ -157,6 +157,7 @@ export class ChatController {
       await this.idle();
     }
     await this.restored;
+    this.deps.backend.forget?.(this.chat.id);
     this.chat = this.emptyChat();
     await this.pushState();
     this.focusInput();
@@ -169,7 +170,10 @@ export class ChatController {
       await this.idle();
     }
     const c = await this.deps.store.load(id);
-    if (c) this.chat = c;
+    if (c) {
+      this.deps.backend.forget?.(this.chat.id);
+      this.chat = c;
+    }
     await this.pushState();
   }
 
@@ -181,6 +185,7 @@ export class ChatController {
       }
       this.chat = this.emptyChat();
     }
+    this.deps.backend.forget?.(id);
     await this.deps.store.delete(id);
     await this.pushState();
   }

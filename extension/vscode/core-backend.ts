@@ -96,9 +96,9 @@ export class CoreBackend implements AnswerBackend {
     return m ? tokenCounter(m)(text) : Math.ceil(text.length / 4);
   }
 
-  /** Forget per-chat sessions (e.g. a chat was deleted or replaced). */
-  dropSession(chatId: string): void {
-    this.sessions.delete(chatId);
+  forget(chatId: string): void {
+    this.sessions.delete(`${chatId}:ws`);
+    this.sessions.delete(`${chatId}:plain`);
   }
 
   async answer(req: AnswerRequest, ev: AnswerEvents): Promise<AnswerResult> {
