@@ -132,8 +132,11 @@ function activateInner(context: vscode.ExtensionContext, log: OutputLog): void {
     modelStatus: () => models.getStatus(),
     log: (l) => log.line(l),
     onProgress: (phase, fraction, detail) => {
+      const wasBusy = activity.phase !== 'idle';
       activity = { phase, fraction, detail };
       renderStatus();
+      // Drives the Stop button in the view title (package.json menus, `selfextend.busy`).
+      if (wasBusy !== (phase !== 'idle')) void vscode.commands.executeCommand('setContext', 'selfextend.busy', phase !== 'idle');
     },
     onError: (message, actions) => notifyError(message, actions ?? []),
     onAnswerDone: (a) => {
