@@ -11,7 +11,7 @@ import type { Model, FinishReason } from '../../../gpu/engine/types';
 import type { ChatMessage } from '../../../gpu/tokenizer/types';
 import type { FileSource } from '../workspace/types';
 import type { SkipSummary } from '../workspace/skip-report';
-import { gatherRepository, type EditorContext, type GatherProgress, type RepositoryContext } from '../context/gather';
+import { gatherExcerpts, gatherRepository, type EditorContext, type GatherProgress, type RepositoryContext } from '../context/gather';
 import { rerenderContext } from '../context/refresh';
 import { throwIfAborted } from '../util/abort';
 import { encodeMessages, systemMessage, tokenCounter, userMessage, SYSTEM_PROMPT } from './prompt';
@@ -156,14 +156,28 @@ export class ChatSession {
     let tokens: number[] = [];
     let first = 0;
     let cut = 0;
+    let extra: { text: string; files: string[] } | null = null;
     for (let attempt = 0; attempt < 3; attempt++) {
       context = null;
+      extra = null;
       if (this.deps.source) {
         const onGather = (p: GatherProgress): void => opts.onProgress?.({ stage: 'gathering', ...p });
         const reuse = this.pinned && !opts.refreshContext && this.pinned.windowKey === windowKey ? this.pinned : null;
         if (reuse && reuse.context.mode === 'ranked') {
           context = await rerenderContext(this.deps.source, reuse.context, count, opts.signal);
           if (context.tokens > reuse.budget) context = null; // files grew: gather afresh below
+          // The pinned block was ranked for an earlier question: add excerpts relevant to this one to
+          // this turn's message (after the cached prefix), within the room left.
+          const room = win.window - answerReserve - fixed - historyTokens - (context?.tokens ?? 0) - 32;
+          const budget = Math.min(room, Math.floor(win.window / 4));
+          if (context && attempt === 0 && budget >= 64) {
+            const whole = new Set(context.files.filter((f) => f.whole).map((f) => f.relPath));
+            const ex = await gatherExcerpts(this.deps.source, {
+              question: opts.question, budgetTokens: budget, countTokens: count, editor: opts.editor, signal: opts.signal, onProgress: onGather,
+              entries: reuse.context.entries, skipPaths: whole,
+            });
+            extra = ex.files.length > 0 ? { text: ex.text, files: ex.files.map((f) => f.relPath) } : null;
+          }
         }
         if (!context) {
           const budget = Math.max(0, (reuse?.budget ?? win.window - answerReserve - fixed - historyTokens - Math.floor(win.window * FOLLOW_UP_RESERVE)) - cut);
@@ -182,7 +196,7 @@ export class ChatSession {
       for (;;) {
         const messages: ChatMessage[] = [sys];
         for (const t of this.turns.slice(first)) messages.push({ role: 'user', content: t.user }, { role: 'assistant', content: t.answer });
-        messages.push(user);
+        messages.push(extra ? { role: 'user', content: `Additional excerpts for this question:\n${extra.text}\n${user.content}` } : user);
         tokens = encodeMessages(model, messages);
         if (tokens.length <= win.window - answerReserve || first >= this.turns.length) break;
         first++;
@@ -211,7 +225,9 @@ export class ChatSession {
         opts.onToken?.(text);
       },
     });
-    const files = context?.files.map((f) => f.relPath) ?? [];
+    const files = [...new Set([...(context?.files.map((f) => f.relPath) ?? []), ...(extra?.files ?? [])])];
+    // History keeps the question without excerpts: later prompts stay short, at the price of
+    // recomputing from this turn on (the repository prefix before it stays cached).
     this.turns.push({ user: user.content, question: opts.question, answer: stats.text, files });
     this.deps.log?.(`answer: prompt ${stats.promptTokens} tokens (${stats.cachedTokens} cached), ttft ${stats.ttftMs} ms, ${stats.decodeTps.toFixed(1)} tok/s, ${stats.finishReason}`);
     return {

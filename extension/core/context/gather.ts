@@ -72,6 +72,8 @@ export interface RepositoryContext {
   skipped: SkipSummary;
   timings: { listMs: number; readMs: number; packMs: number };
   bytesRead: number;
+  /** The listing this block was built from (path order), so follow-ups can rank without listing again. */
+  entries: readonly FileEntry[];
 }
 
 /** Upper bound of bytes per token for the quick "might everything fit" test; generous on purpose. */
@@ -107,7 +109,7 @@ export async function gatherRepository(source: FileSource, opts: GatherOptions):
     header = repositoryHeader(source.rootLabel, entries.length, buildOutline(entries.map((e) => e.relPath), outlineLines));
     headerTokens = countTokens(header);
   }
-  const base = { filesListed: entries.length, skipped: source.skipped.summary(), notIndexed: 0 };
+  const base = { filesListed: entries.length, skipped: source.skipped.summary(), notIndexed: 0, entries };
   if (entries.length === 0 || headerTokens >= budget) {
     // With no room even for the outline, nothing goes in (the caller still gets the listing report).
     const text = entries.length === 0 || headerTokens > budget ? '' : header;
@@ -169,7 +171,7 @@ interface ScoredChunk extends Chunk {
 
 async function rankAndPack(
   source: FileSource, opts: GatherOptions, entries: readonly FileEntry[], header: string, headerTokens: number, budget: number,
-  preRead: FileText[] | null, listMs: number, t1: number,
+  preRead: FileText[] | null, listMs: number, t1: number, excerpts = false,
 ): Promise<RepositoryContext> {
   const { signal, onProgress, countTokens, editor } = opts;
   const terms = queryTerms(opts.question);
@@ -235,7 +237,7 @@ async function rankAndPack(
     .sort((a, b) => chunks[b]!.score - chunks[a]!.score || chunks[a]!.fallback - chunks[b]!.fallback);
 
   // Greedy fill with exact per-piece token counts; the note about left-out files is reserved up front.
-  const reserve = 48;
+  const reserve = excerpts ? 0 : 48;
   let used = headerTokens + reserve;
   const chosen = new Set<number>();
   const filesOpened = new Set<string>();
@@ -246,6 +248,7 @@ async function rankAndPack(
       onProgress?.({ phase: 'packing', done: k, total: order.length });
     }
     const c = chunks[order[k]!]!;
+    if (excerpts && c.score <= 0) break; // excerpts are for relevance only, never filler
     const headerCost = filesOpened.has(c.relPath) ? 3 : countTokens(renderFile(c.relPath, [{ ...c, text: '' }], 0, false));
     const cost = countTokens(c.text) + headerCost;
     if (used + cost <= budget) {
@@ -259,13 +262,13 @@ async function rankAndPack(
   }
 
   // Render in path order; trim (lowest score first) until the exact count fits.
-  let result = renderChosen(header, chunks, chosen, totalLines, chunkCount, entries.length);
+  let result = renderChosen(header, chunks, chosen, totalLines, chunkCount, excerpts ? -1 : entries.length);
   let tokens = countTokens(result.text);
   const byScore = [...chosen].sort((a, b) => chunks[a]!.score - chunks[b]!.score);
   while (tokens > budget && byScore.length > 0) {
     const drop = Math.max(1, Math.ceil(byScore.length * Math.min(0.5, (tokens - budget) / Math.max(1, tokens))));
     for (const i of byScore.splice(0, drop)) chosen.delete(i);
-    result = renderChosen(header, chunks, chosen, totalLines, chunkCount, entries.length);
+    result = renderChosen(header, chunks, chosen, totalLines, chunkCount, excerpts ? -1 : entries.length);
     tokens = countTokens(result.text);
   }
   if (tokens > budget) {
@@ -283,7 +286,7 @@ async function rankAndPack(
   return {
     text: result.text, header, tokens, mode: 'ranked', files: result.files, filesListed: entries.length,
     leftOut: { count: entries.length - included.size, examples: leftOutExamples },
-    notIndexed, skipped: source.skipped.summary(), timings: { listMs, readMs, packMs: Date.now() - t2 },
+    notIndexed, skipped: source.skipped.summary(), timings: { listMs, readMs, packMs: Date.now() - t2 }, entries,
     bytesRead: texts.reduce((s2, f) => s2 + f.entry.size, 0),
   };
 }
@@ -315,8 +318,9 @@ function renderChosen(
     body += renderFile(rel, ranges, total, whole);
     files.push({ relPath: rel, whole, ranges: ranges.map((r) => ({ startLine: r.startLine, endLine: r.endLine })), totalLines: total });
   }
-  const omitted = listed - files.length;
-  return { text: header + body + leftOutNote(omitted, []), files };
+  // listed < 0: excerpts, which carry no note about the rest of the repository.
+  const note = listed < 0 ? '' : leftOutNote(listed - files.length, []);
+  return { text: header + body + note, files };
 }
 
 /** Question terms found in the path: the file name counts double. */
@@ -358,4 +362,21 @@ function trimEnd(text: string): string {
 
 function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export interface ExcerptOptions extends Omit<GatherOptions, 'outlineMaxLines'> {
+  /** A listing from an earlier gather (no listing pass). */
+  entries: readonly FileEntry[];
+  /** Files already shown (e.g. in the pinned repository block). */
+  skipPaths?: ReadonlySet<string>;
+}
+
+/**
+ * Question-specific excerpts without outline or note, for a follow-up whose pinned repository block
+ * lacks what the new question is about. Only chunks with a positive relevance score are taken.
+ */
+export async function gatherExcerpts(source: FileSource, opts: ExcerptOptions): Promise<RepositoryContext> {
+  const entries = opts.skipPaths ? opts.entries.filter((e) => !opts.skipPaths!.has(e.relPath)) : [...opts.entries];
+  const budget = Math.max(0, Math.floor(opts.budgetTokens));
+  return rankAndPack(source, opts, entries, '', 0, budget, null, 0, Date.now(), true);
 }

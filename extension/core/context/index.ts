@@ -1,4 +1,4 @@
-export { gatherRepository, pathScore, type EditorContext, type GatherOptions, type GatherProgress, type GatherPhase, type IncludedFile, type RepositoryContext } from './gather';
+export { gatherRepository, gatherExcerpts, pathScore, type ExcerptOptions, type EditorContext, type GatherOptions, type GatherProgress, type GatherPhase, type IncludedFile, type RepositoryContext } from './gather';
 export { chunkText, type Chunk } from './chunker';
 export { QueryBm25 } from './bm25';
 export { queryTerms, termsOf, splitIdentifier } from './terms';

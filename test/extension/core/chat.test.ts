@@ -97,8 +97,14 @@ describe('extension/core/chat: ChatSession', () => {
     assert.ok(r1.context.leftOut.count > 0);
     assert.ok(r1.promptTokens + 64 <= r1.window.window);
     const r2 = await chat.ask({ question: 'what does fn7 return?' });
-    assert.deepEqual(r2.files, r1.files);
+    assert.deepEqual(r2.files.slice(0, r1.files.length), r1.files, 'the pinned block is reused');
     assert.ok(r2.cachedTokens >= r1.context.tokens);
+    // ... and excerpts relevant to the new question ride in this turn's message, after the cached prefix.
+    assert.ok(!r1.files.includes('pkg/f7.ts') && r2.files.includes('pkg/f7.ts'));
+    const p2 = model.tokenizer.decode(model.calls[1]!.input);
+    assert.ok(p2.indexOf('Additional excerpts for this question:\n### pkg/f7.ts') > p2.indexOf('<user>where is reconcileLedger?'));
+    assert.ok(r2.promptTokens <= r2.window.window - 64);
+    assert.equal(chat.history[1]!.user, 'what does fn7 return?', 'history keeps the bare question');
     const r3 = await chat.ask({ question: 'what does fn7 return?', refreshContext: true });
     assert.ok(r3.files.includes('pkg/f7.ts'));
   });
