@@ -66,6 +66,11 @@ export class GpuModel implements Model {
     return this.session?.ctx.device ?? null;
   }
 
+  /** GPU bytes of each weight tensor (bandwidth figures in the benchmark). */
+  weightBytesByTensor(): Record<string, number> {
+    return { ...(this.session?.weights.byTensor ?? {}) };
+  }
+
   cachedTokens(): readonly number[] {
     return this.cache;
   }

@@ -55,6 +55,8 @@ export interface ModelWeights {
   outputNorm: GPUBuffer;
   layers: LayerWeights[];
   bytes: number;
+  /** GPU bytes per tensor name (for bandwidth figures). */
+  byTensor: Record<string, number>;
   destroy(): void;
 }
 
@@ -73,6 +75,7 @@ export async function uploadWeights(ctx: GpuContext, file: GGUFFile, c: ModelCon
   let done = 0;
   const owned: Array<{ destroy(): void }> = [];
   let bytes = 0;
+  const byTensor: Record<string, number> = {};
   const report = (name: string, n: number): void => {
     done += n;
     p.onProgress?.(done, total, name);
@@ -87,6 +90,7 @@ export async function uploadWeights(ctx: GpuContext, file: GGUFFile, c: ModelCon
     const m = await linear.upload(file, need(name), (n) => report(name, n), p.signal);
     owned.push(m);
     bytes += m.bytes;
+    byTensor[name] = m.bytes;
     return m;
   };
   const vector = async (name: string): Promise<GPUBuffer> => {
@@ -96,6 +100,7 @@ export async function uploadWeights(ctx: GpuContext, file: GGUFFile, c: ModelCon
     const f = t.type === GGMLType.F32 ? new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength)) : dequantize(t.type as GGMLType, raw, t.nElements);
     const b = ctx.device.createBuffer({ label: name, size: Math.max(16, f.byteLength), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
     owned.push(b);
+    byTensor[name] = b.size;
     ctx.device.queue.writeBuffer(b, 0, f.buffer as ArrayBuffer, f.byteOffset, f.byteLength);
     bytes += b.size;
     report(name, t.byteLength);
@@ -136,6 +141,7 @@ export async function uploadWeights(ctx: GpuContext, file: GGUFFile, c: ModelCon
       outputNorm,
       layers,
       bytes,
+      byTensor,
       destroy: () => owned.forEach((o) => o.destroy()),
     };
   } catch (e) {
