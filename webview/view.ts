@@ -117,12 +117,32 @@ export class ChatView {
     this.renderFirstRun(state);
     this.renderBanner(state);
     const stick = this.nearBottom();
+    const focus = this.focusedControl();
     this.turnElements.clear();
     this.pendingTurnRender.clear();
     const items = state.turns.map((t) => this.renderTurn(t, state));
     if (items.length === 0) items.push(this.emptyHint(state));
     this.messages.replaceChildren(...items);
+    this.restoreFocus(focus);
     if (stick) this.scrollToBottom();
+  }
+
+  // Re-rendering replaces the buttons inside answers; a keyboard user who was on one (a chip, Copy)
+  // keeps their place instead of being thrown back to the document start.
+  private focusedControl(): { turnId: string; className: string; index: number } | undefined {
+    const active = document.activeElement;
+    if (!(active instanceof HTMLElement) || !this.messages.contains(active)) return undefined;
+    const turn = active.closest<HTMLElement>('[data-turn-id]');
+    if (!turn?.dataset.turnId || !active.className) return undefined;
+    const same = Array.from(turn.getElementsByClassName(active.className.split(' ')[0]!));
+    return { turnId: turn.dataset.turnId, className: active.className.split(' ')[0]!, index: same.indexOf(active) };
+  }
+
+  private restoreFocus(f: { turnId: string; className: string; index: number } | undefined): void {
+    if (!f) return;
+    const turn = this.turnElements.get(f.turnId);
+    const target = turn?.getElementsByClassName(f.className)[f.index];
+    if (target instanceof HTMLElement) target.focus({ preventScroll: true });
   }
 
   /** Streaming path: re-render one turn at most once per animation frame. */
@@ -136,7 +156,11 @@ export class ChatView {
       for (const id of this.pendingTurnRender) {
         const turn = this.state?.turns.find((t) => t.id === id);
         const node = this.turnElements.get(id);
-        if (turn && node && this.state) node.replaceWith(this.renderTurn(turn, this.state));
+        if (turn && node && this.state) {
+          const focus = this.focusedControl();
+          node.replaceWith(this.renderTurn(turn, this.state));
+          this.restoreFocus(focus);
+        }
       }
       this.pendingTurnRender.clear();
       if (stick) this.scrollToBottom();
