@@ -42,6 +42,10 @@ printf 'auth: none\ncert: false\n' > "$RUN/config.yaml"   # else code-server cre
 export HOME="$RUN/home" XDG_DATA_HOME="$RUN/xdg-data" XDG_CONFIG_HOME="$RUN/xdg-config" XDG_CACHE_HOME="$RUN/xdg-cache"
 export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-/tmp}   # lavapipe's Vulkan loader wants one
 export E2E_MARKER_DIR="$RUN/markers"               # the extension writes activated.json / answer-<n>.json here
+# code-server's extension gallery is open-vsx.org; point it at a closed local port so nothing in the run
+# (e.g. a theme or extension search) can reach the network.
+export EXTENSIONS_GALLERY='{"serviceUrl":"http://127.0.0.1:9/vscode/gallery","itemUrl":"http://127.0.0.1:9/vscode/item"}'
+
 CS=("$CS_BIN" --config "$RUN/config.yaml" --user-data-dir "$RUN/data" --extensions-dir "$RUN/exts")
 ms() { date +%s%3N; }
 
@@ -67,6 +71,19 @@ trap cleanup EXIT
 T0=$(ms)
 "${CS[@]}" --install-extension "$VSIX" > "$RUN/install-extension.log" 2>&1 ||
   { cat "$RUN/install-extension.log" >&2; exit 1; }
+# The model is the passkey GGUF embedded in the package, read from where VS Code installed it: this
+# tests the path (load, prefill, stream), not answer quality.
+MODEL=$(find "$RUN/exts" -path '*selfextend*' -name passkey-char-128.gguf | head -1)
+[ -n "$MODEL" ] || { echo "run.sh: the installed extension has no assets/models/passkey-char-128.gguf" >&2; exit 1; }
+# selfextend.modelPath is machine-scoped: in a remote window (code-server is one) VS Code takes it from the
+# remote machine's settings (data/Machine), not the browser user's, so it goes there.
+mkdir -p "$RUN/data/Machine"
+printf '{\n  "selfextend.modelPath": "%s"\n}\n' "$MODEL" > "$RUN/data/Machine/settings.json"
+node -e '
+  const fs = require("fs"), file = process.argv[1];
+  const s = JSON.parse(fs.readFileSync(file, "utf8"));
+  s["selfextend.maxNewTokens"] = 64; // short answers keep the run fast; the Stop check raises it
+  fs.writeFileSync(file, JSON.stringify(s, null, 2) + "\n");' "$RUN/data/User/settings.json"
 T1=$(ms)
 PORT=$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
 # setsid: the server becomes the leader of its own process group (its extension host and helpers join
@@ -86,7 +103,8 @@ T2=$(ms)
 
 export CS_URL="http://127.0.0.1:$PORT/?folder=$RUN/ws" E2E_RUN="$RUN" E2E_WS="$RUN/ws" E2E_REPORTS="$REPORTS"
 export E2E_USER_SETTINGS="$RUN/data/User/settings.json" E2E_SERVER_LOG="$RUN/server.log"
-setsid timeout -k 5 480 node "$ROOT/test/e2e/driver.mjs" &
+export E2E_MODEL="$MODEL"
+setsid timeout -k 5 480 node "${E2E_DRIVER:-$ROOT/test/e2e/driver.mjs}" &
 DPID=$!
 wait "$DPID"; RC=$?
 T3=$(ms)

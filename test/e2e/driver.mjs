@@ -1,0 +1,341 @@
+// End-to-end checks of the packaged extension in a real VS Code (code-server), driven through its UI with
+// Debian's Chromium and playwright-core. Started by scripts/e2e/run.sh, which provides:
+//   CS_URL              workbench URL with the fixture workspace open
+//   E2E_MARKER_DIR      where the extension writes activated.json / view-ready.json / answer-<n>.json
+//   E2E_RUN, E2E_WS     the throwaway run folder and the workspace copy in it
+//   E2E_REPORTS         where screenshots and results.json go (reports/e2e)
+//   E2E_USER_SETTINGS   the throwaway user settings.json
+//   E2E_MODEL           the passkey GGUF inside the installed extension
+// Each check (a-f of issue 6, plus the theme screenshots) is recorded as passed or failed with its reason; a
+// failure does not stop later checks, and the process exits 1 if any failed. Marker files are a second
+// witness next to the DOM: the DOM proves what the user sees, the markers prove which answer it came from.
+import { chromium } from 'playwright-core';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const env = (k) => {
+  const v = process.env[k];
+  if (!v) throw new Error(`driver: ${k} is not set (run through scripts/e2e/run.sh)`);
+  return v;
+};
+const CS_URL = env('CS_URL');
+const MARKERS = env('E2E_MARKER_DIR');
+const RUN = env('E2E_RUN');
+const REPORTS = env('E2E_REPORTS');
+const USER_SETTINGS = env('E2E_USER_SETTINGS');
+const FIXTURE_FILES = ['README.md', 'docs/notes.md', 'src/inventory.py', 'src/pricing.js'];
+const BROKEN_MODEL = path.join(RUN, 'no-such-folder', 'missing-model.gguf');
+
+const t0 = Date.now();
+const log = (...a) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)}s]`, ...a);
+const results = [];
+
+class CheckFailed extends Error {}
+function expect(cond, message) {
+  if (!cond) throw new CheckFailed(message);
+}
+
+/** Polls `fn` until it returns a truthy value; the value is returned. Throws with `what` on timeout. */
+async function waitFor(what, fn, timeoutMs = 30000, intervalMs = 100) {
+  const end = Date.now() + timeoutMs;
+  let last;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > end) throw new CheckFailed(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${last.message})` : ''}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+const markerPath = (name) => path.join(MARKERS, name);
+const readMarker = (name) => (fs.existsSync(markerPath(name)) ? JSON.parse(fs.readFileSync(markerPath(name), 'utf8')) : undefined);
+const answerCount = () => fs.readdirSync(MARKERS).filter((f) => /^answer-\d+\.json$/.test(f)).length;
+const waitAnswerMarker = (n, timeoutMs) => waitFor(`marker answer-${n}.json`, () => readMarker(`answer-${n}.json`), timeoutMs, 200);
+
+async function main() {
+  fs.mkdirSync(REPORTS, { recursive: true });
+  fs.mkdirSync(MARKERS, { recursive: true });
+  const ctx = await chromium.launchPersistentContext(path.join(RUN, 'chromium-profile'), {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    viewport: { width: 1400, height: 900 },
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  const page = ctx.pages()[0] ?? (await ctx.newPage());
+  const consoleErrors = [];
+  page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text().slice(0, 300)));
+  page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message.slice(0, 300)}`));
+
+  // The chat view is a webview: an outer iframe (VS Code's host page) holding #active-frame (our HTML).
+  const chatOuter = 'iframe.webview[src*="extensionId=selfextend.selfextend-vscode"][src*="purpose=webviewView"]';
+  const chat = page.frameLocator(chatOuter).frameLocator('iframe#active-frame');
+  const answers = chat.locator('article.turn.assistant');
+
+  async function check(name, body) {
+    const start = Date.now();
+    log(`▶ ${name}`);
+    try {
+      const detail = await body();
+      results.push({ name, ok: true, ms: Date.now() - start, detail });
+      log(`✔ ${name}${detail ? ` — ${detail}` : ''}`);
+    } catch (e) {
+      const msg = e instanceof CheckFailed ? e.message : String(e?.stack ?? e).slice(0, 1200);
+      results.push({ name, ok: false, ms: Date.now() - start, error: msg });
+      log(`✘ ${name}: ${msg}`);
+      const shot = path.join(REPORTS, `failed-${name.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}.png`);
+      await page.screenshot({ path: shot }).catch(() => undefined);
+      await returnToIdle().catch(() => undefined);
+    }
+  }
+
+  async function runCommand(title) {
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('F1');
+    const input = page.locator('.quick-input-widget .quick-input-box input');
+    await input.waitFor({ state: 'visible', timeout: 15000 });
+    await input.fill(`>${title}`);
+    await page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 15000 });
+    await page.keyboard.press('Enter');
+  }
+
+  const busy = () => chat.locator('body').getAttribute('data-busy');
+
+  async function returnToIdle() {
+    if ((await busy().catch(() => 'false')) === 'true') {
+      await chat.locator('button.stop').click({ timeout: 5000 });
+      await waitFor('the chat to become idle', async () => (await busy()) === 'false', 15000);
+    }
+  }
+
+  /** Sends a question from the chat input and returns the marker of the answer it produced. */
+  async function ask(question, { timeoutMs = 180000 } = {}) {
+    const n = answerCount() + 1;
+    const before = await answers.count();
+    await chat.locator('textarea.input').fill(question);
+    await chat.locator('textarea.input').press('Enter');
+    await waitFor('the answer to appear in the chat view', async () => (await answers.count()) > before, 180000);
+    const marker = await waitAnswerMarker(n, timeoutMs);
+    await waitFor('the chat to become idle', async () => (await busy()) === 'false', 15000);
+    return { n, marker, turn: answers.last() };
+  }
+
+  /**
+   * Sets a setting through the Settings editor UI, then waits until VS Code has written it to disk.
+   * Machine-scoped settings (selfextend.modelPath) live on the "Remote" tab when VS Code runs remotely, as
+   * code-server does: the User tab does not list them.
+   */
+  async function setSettingInUi(key, value, { tab = 'User' } = {}) {
+    const file = tab === 'User' ? USER_SETTINGS : path.join(path.dirname(path.dirname(USER_SETTINGS)), 'Machine', 'settings.json');
+    await runCommand('Preferences: Open User Settings');
+    await page.locator('.settings-editor').waitFor({ timeout: 20000 });
+    if (tab !== 'User') {
+      await page.locator('.settings-editor .settings-tabs-widget .action-label', { hasText: tab }).first().click();
+    }
+    const search = page.locator('.settings-editor .search-container textarea');
+    await search.focus();
+    await page.keyboard.press('ControlOrMeta+a');
+    await page.keyboard.type(key);
+    const input = page.locator(`.settings-editor .setting-item-contents[data-key="${key}"] input`).first();
+    await input.waitFor({ timeout: 20000 });
+    await input.fill(String(value));
+    await input.press('Tab'); // commit (number/text settings save on change + blur)
+    await waitFor(`${key} = ${JSON.stringify(value)} in ${file}`, () => fs.existsSync(file) && JSON.parse(fs.readFileSync(file, 'utf8'))[key] === value, 15000, 200);
+    await page.keyboard.press('ControlOrMeta+w'); // close the settings editor again
+  }
+
+  async function openChatView() {
+    // Clicking the icon of the container already shown would collapse the side bar instead.
+    if (await chat.locator('textarea.input').isVisible().catch(() => false)) return;
+    await page.locator('.activitybar a.action-label[aria-label="SelfExtend"]').click();
+    await chat.locator('textarea.input').waitFor({ state: 'visible', timeout: 30000 });
+  }
+
+  async function shootChat(file) {
+    await page.locator('.part.sidebar').screenshot({ path: path.join(REPORTS, file) });
+    log(`  screenshot ${path.join(REPORTS, file)}`);
+  }
+
+  log('opening the workbench');
+  await page.goto(CS_URL, { waitUntil: 'domcontentloaded' });
+  await page.waitForSelector('.monaco-workbench', { timeout: 90000 });
+
+  let firstAnswer;
+
+  await check('a. activates; chat view opens from its activity-bar icon', async () => {
+    const act = await waitFor('activated.json', () => readMarker('activated.json'), 90000, 200);
+    await openChatView();
+    await waitFor('view-ready.json (the webview posted ready)', () => readMarker('view-ready.json'), 30000, 200);
+    const sidebarTitle = await page.locator('.part.sidebar .composite.title').innerText();
+    expect(/SelfExtend/i.test(sidebarTitle), `sidebar title is '${sidebarTitle}'`);
+    expect(await chat.locator('button.send').isVisible(), 'the Send button is visible');
+    return `activated ${JSON.stringify(act).slice(0, 120)}`;
+  });
+
+  await check('b. a question streams an answer with context chips naming workspace files', async () => {
+    const question = 'Where is the restock rule, and what discount do bulk orders get?';
+    const n = answerCount() + 1;
+    const before = await answers.count();
+    await chat.locator('textarea.input').fill(question);
+    await chat.locator('textarea.input').press('Enter');
+    // The first answer loads the model and reads the workspace first (about a minute on lavapipe).
+    await waitFor('the answer to appear', async () => (await answers.count()) > before, 240000);
+    const turn = answers.last();
+    // Sample the answer while it is busy: streaming means the user saw it grow over several samples.
+    const lengths = new Set();
+    await waitFor(
+      'the answer to finish',
+      async () => {
+        const state = await turn.getAttribute('aria-busy');
+        const len = (await turn.locator('.markdown').innerText()).length;
+        if (state === 'true' && len > 0) lengths.add(len);
+        return state === 'false' && (await busy()) === 'false';
+      },
+      180000,
+      50,
+    );
+    const marker = await waitAnswerMarker(n, 30000);
+    const text = await turn.locator('.markdown').innerText();
+    const chips = await turn.locator('.chip').evaluateAll((bs) => bs.map((b) => b.dataset.path));
+    firstAnswer = { marker, chips };
+    expect(lengths.size >= 2, `saw the answer at ${lengths.size} partial length(s) while streaming; expected it to grow`);
+    expect(text.trim().length > 0, 'the answer has text');
+    expect(marker.error === undefined, `the answer failed: ${marker.error}`);
+    expect(chips.length > 0, 'context chips are shown');
+    expect(chips.every((c) => FIXTURE_FILES.includes(c)), `chips name workspace files: ${chips.join(', ')}`);
+    expect(JSON.stringify([...chips].sort()) === JSON.stringify([...marker.files].sort()), `chips ${chips} match the files used ${marker.files}`);
+    await shootChat('chat-dark.png');
+    return `${lengths.size} partial renders, ${text.length} chars, chips: ${chips.join(', ')}, G=${marker.group} W=${marker.window}`;
+  });
+
+  await check('c. Stop during a long generation stops within a second and returns to idle', async () => {
+    // Answers are kept short (run.sh sets maxNewTokens) so the run stays fast; this one must be long.
+    await setSettingInUi('selfextend.maxNewTokens', 4096);
+    await openChatView();
+    const n = answerCount() + 1;
+    const before = await answers.count();
+    await chat.locator('textarea.input').fill('Describe every file of this workspace in great detail, line by line.');
+    await chat.locator('textarea.input').press('Enter');
+    await waitFor('the answer to appear', async () => (await answers.count()) > before, 180000);
+    const turn = answers.last();
+    await waitFor('tokens to stream', async () => (await turn.locator('.markdown').innerText()).length >= 8, 120000, 50);
+    expect((await busy()) === 'true', 'still generating when Stop is pressed');
+    const clicked = Date.now();
+    await chat.locator('button.stop').click();
+    await waitFor('the chat to return to idle', async () => (await busy()) === 'false', 5000, 20);
+    const stopMs = Date.now() - clicked;
+    const marker = await waitAnswerMarker(n, 10000);
+    // Stopped means no more tokens: the text must not change afterwards. A fixed window is the only way
+    // to observe an absence; 1.5 s is many decode steps of this model.
+    const after = await turn.locator('.markdown').innerText();
+    await new Promise((r) => setTimeout(r, 1500));
+    const later = await turn.locator('.markdown').innerText();
+    expect(stopMs < 1000, `the UI became idle ${stopMs} ms after Stop (limit 1000 ms)`);
+    expect(marker.finish === 'stopped', `finish is '${marker.finish}', expected 'stopped'`);
+    expect(after === later, 'no tokens arrived after Stop');
+    expect(await chat.locator('button.send').isEnabled(), 'Send is enabled again');
+    expect(!(await chat.locator('button.stop').isEnabled()), 'Stop is disabled again');
+    await setSettingInUi('selfextend.maxNewTokens', 64);
+    await openChatView();
+    return `idle ${stopMs} ms after Stop, ${later.length} chars kept, finish=${marker.finish}`;
+  });
+
+  await check('d. "Summarize Current File" summarizes the open file in the chat view', async () => {
+    await page.keyboard.press('ControlOrMeta+p');
+    const input = page.locator('.quick-input-widget .quick-input-box input');
+    await input.waitFor({ state: 'visible', timeout: 15000 });
+    await input.fill('inventory.py');
+    await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'inventory.py' }).first().waitFor({ timeout: 15000 });
+    await page.keyboard.press('Enter');
+    await page.locator('.monaco-editor .view-lines', { hasText: 'class Inventory' }).first().waitFor({ timeout: 20000 });
+    const n = answerCount() + 1;
+    const before = await answers.count();
+    await runCommand('SelfExtend: Summarize Current File');
+    const marker = await waitAnswerMarker(n, 180000);
+    await waitFor('the chat to become idle', async () => (await busy()) === 'false', 15000);
+    expect((await answers.count()) > before, 'a new answer is in the chat view');
+    const userText = await chat.locator('article.turn.user').last().innerText();
+    const text = await answers.last().locator('.markdown').innerText();
+    expect(marker.kind === 'summarize', `answer kind is '${marker.kind}'`);
+    expect(marker.error === undefined, `the summary failed: ${marker.error}`);
+    expect(/inventory\.py/.test(userText), `the request names the file: '${userText.slice(0, 120)}'`);
+    expect(text.trim().length > 0, 'the summary has text');
+    return `${text.length} chars; request '${userText.slice(0, 80)}'`;
+  });
+
+  await check('e. changing selfextend.groupSize in settings changes the G of the next answer', async () => {
+    const beforeG = firstAnswer?.marker.group ?? readMarker('answer-1.json')?.group;
+    expect(typeof beforeG === 'number', `the first answer reported G (${beforeG})`);
+    const newG = beforeG === 2 ? 4 : 2;
+    await setSettingInUi('selfextend.groupSize', newG);
+    await openChatView();
+    const { marker, turn } = await ask('Which file computes order totals?');
+    const shownG = await turn.locator('.meter').getAttribute('data-group');
+    const label = await turn.locator('.meter-label').innerText();
+    expect(marker.error === undefined, `the answer failed: ${marker.error}`);
+    expect(marker.group === newG, `the answer used G=${marker.group}, expected ${newG}`);
+    expect(shownG === String(newG), `the meter shows G=${shownG}, expected ${newG}`);
+    expect(label.includes(`G=${newG}`), `the meter label '${label}' shows G=${newG}`);
+    return `G ${beforeG} → ${newG}; meter '${label}'`;
+  });
+
+  await check('screenshots of the chat view in light and dark themes', async () => {
+    expect(fs.existsSync(path.join(REPORTS, 'chat-dark.png')), 'chat-dark.png was taken after the first answer');
+    // Through settings.json, as a user may: the Color Theme picker's filter also offers marketplace themes,
+    // which would make code-server try to reach open-vsx.org.
+    const s = JSON.parse(fs.readFileSync(USER_SETTINGS, 'utf8'));
+    fs.writeFileSync(USER_SETTINGS, JSON.stringify({ ...s, 'workbench.colorTheme': 'Default Light Modern' }, null, 2) + '\n');
+    await openChatView();
+    await waitFor('the webview to switch to the light theme', async () => (await chat.locator('body').getAttribute('class'))?.includes('vscode-light'), 15000);
+    await shootChat('chat-light.png');
+    return 'reports/e2e/chat-dark.png, reports/e2e/chat-light.png';
+  });
+
+  await check('f. a broken model path shows the actionable error in the chat view', async () => {
+    await setSettingInUi('selfextend.modelPath', BROKEN_MODEL, { tab: 'Remote' });
+    await openChatView();
+    const n = answerCount() + 1;
+    await chat.locator('textarea.input').fill('Does this still work?');
+    await chat.locator('textarea.input').press('Enter');
+    // The error may belong to the turn or, if the request failed before its answer started, to the banner.
+    const error = chat.locator('.turn-error, .banner.error').filter({ visible: true }).last();
+    await error.waitFor({ timeout: 60000 });
+    const marker = await waitAnswerMarker(n, 15000);
+    await waitFor('the chat to become idle', async () => (await busy()) === 'false', 15000);
+    const message = await error.locator('.error-message').innerText();
+    const actions = await error.locator('.error-actions button').allInnerTexts();
+    expect(marker.error !== undefined, 'the answer marker records an error');
+    expect(message.includes('missing-model.gguf'), `the message names the model file: '${message}'`);
+    expect(actions.length > 0, 'the error offers at least one action (e.g. Select model…)');
+    // Not a dead view: idle, input usable.
+    expect((await busy()) === 'false', 'the view is idle');
+    expect(await chat.locator('textarea.input').isEditable(), 'the question box still works');
+    expect(await chat.locator('button.send').isEnabled(), 'Send is enabled');
+    await shootChat('chat-error-light.png');
+    return `'${message.slice(0, 160)}' actions: ${actions.join(', ')}`;
+  });
+
+  fs.writeFileSync(path.join(REPORTS, 'console-errors.txt'), consoleErrors.join('\n') + '\n');
+  await ctx.close();
+}
+
+let fatal;
+try {
+  await main();
+} catch (e) {
+  fatal = e;
+  console.error('driver: fatal', e);
+}
+const passed = results.filter((r) => r.ok).length;
+const failed = results.length - passed;
+fs.mkdirSync(REPORTS, { recursive: true });
+fs.writeFileSync(
+  path.join(REPORTS, 'results.json'),
+  JSON.stringify({ passed, failed, fatal: fatal ? String(fatal) : undefined, seconds: (Date.now() - t0) / 1000, results }, null, 2) + '\n',
+);
+for (const r of results) console.log(`${r.ok ? 'PASS' : 'FAIL'} ${r.name} (${(r.ms / 1000).toFixed(1)} s)${r.ok ? '' : `\n     ${r.error}`}`);
+console.log(`e2e: ${passed} passed, ${failed} failed${fatal ? ', driver aborted' : ''} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+process.exit(failed > 0 || fatal || results.length === 0 ? 1 : 0);
