@@ -202,7 +202,9 @@ export class ChatSession {
         first++;
       }
       const overflow = tokens.length - (win.window - answerReserve);
-      if (overflow <= 0 || !context || context.files.length === 0) break;
+      if (overflow <= 0 || !context) break;
+      if (extra) continue; // drop the follow-up excerpts first: the cached block stays as it is
+      if (context.files.length === 0) break;
       cut += overflow + 32;
       this.pinned = null;
     }
