@@ -17,11 +17,26 @@ export interface AttentionShape {
   rope: RopeConfig;
   /** KV-cache capacity in tokens (positions 0 .. capacity-1). */
   capacity: number;
+  /** Trained context L (GGUF context_length); when given, beginBatch also checks W < L. */
+  trainedContext?: number;
 }
 
 export interface AttentionOptions {
   /** Store K/V in f16 (requires shader-f16); otherwise f32. */
   kvF16: boolean;
+  /** Tuning of flash-decoding (split-KV) for batches of few tokens; defaults suit the device. */
+  splitKv?: SplitKvOptions;
+}
+
+export interface SplitKvOptions {
+  /** Batches with more tokens than this never split the KV range (default 16). */
+  maxTokens?: number;
+  /** Fewest keys one split handles (default 256). */
+  minKeysPerSplit?: number;
+  /** Most splits (default 32). */
+  maxSplits?: number;
+  /** Aim for about this many workgroups in total (default 128 on hardware, 16 on software adapters). */
+  targetWorkgroups?: number;
 }
 
 /** One layer's worth of a batch of consecutive tokens at positions startPos .. startPos+nTokens-1. */

@@ -1,0 +1,281 @@
+// The attention module: RoPE for q/k, the KV cache and the fused (SelfExtend) attention kernels.
+//
+// KV-cache strategy (see README.md): per layer, V plus TWO copies of K, both rotated once when stored:
+// kN at the key's own position j (neighbour scores) and kG at ⌊j/G⌋ (grouped scores). The kernels then
+// never compute sin/cos per key and each (query, key) pair costs one dot product whichever kind it is;
+// the price is +50% KV memory. A request with a different G re-derives kG from kN in one cheap pass
+// (regroup.wgsl), so the prefix cache stays reusable across G changes.
+import type { GpuContext } from '../device/gpu-device';
+import type {
+  AttentionBatch,
+  AttentionModule,
+  AttentionOptions,
+  AttentionShape,
+  CreateAttention,
+  SelfExtendParams,
+  SplitKvOptions,
+} from './types';
+import { validateSelfExtend, SelfExtendParamsError } from './params';
+import { ropeTable } from './rope';
+import { getPipelines, KEYS_PER_TILE, ROWS_PER_WG, type AttentionPipelines, type KernelConfig } from './pipelines';
+
+const PARAM_BYTES = 32;
+const RING_SLOTS = 256;
+const MAX_WG_PER_DIM = 65535;
+
+/** Per-batch values the kernels read from the uniform ring (layout = struct Params in the WGSL). */
+interface BatchState {
+  startPos: number;
+  nTokens: number;
+  offset: number;
+  nSplits: number;
+}
+
+export interface SplitPlan {
+  nSplits: number;
+  splitLen: number;
+}
+
+/** How many workgroups split the KV range for a batch (flash-decoding); 1 = no split. */
+export function planSplits(
+  nTokens: number,
+  totalKeys: number,
+  rowWorkgroups: number,
+  o: Required<SplitKvOptions>,
+): SplitPlan {
+  if (nTokens > o.maxTokens) return { nSplits: 1, splitLen: totalKeys };
+  let n = Math.min(o.maxSplits, Math.floor(totalKeys / o.minKeysPerSplit), Math.ceil(o.targetWorkgroups / rowWorkgroups));
+  if (n <= 1) return { nSplits: 1, splitLen: totalKeys };
+  // Splits start on tile boundaries so a key tile never straddles two workgroups.
+  const splitLen = Math.ceil(Math.ceil(totalKeys / n) / KEYS_PER_TILE) * KEYS_PER_TILE;
+  n = Math.ceil(totalKeys / splitLen);
+  return { nSplits: n, splitLen };
+}
+
+class BufferIds {
+  private ids = new WeakMap<GPUBuffer, number>();
+  private next = 1;
+  id(b: GPUBuffer): number {
+    let i = this.ids.get(b);
+    if (i === undefined) this.ids.set(b, (i = this.next++));
+    return i;
+  }
+}
+
+export class SelfExtendAttention implements AttentionModule {
+  readonly shape: AttentionShape;
+  readonly kvF16: boolean;
+  private readonly device: GPUDevice;
+  private readonly pipes: AttentionPipelines;
+  private readonly kN: GPUBuffer[] = [];
+  private readonly kG: GPUBuffer[] = [];
+  private readonly vC: GPUBuffer[] = [];
+  private readonly rope: GPUBuffer;
+  private readonly ring: GPUBuffer;
+  private readonly part: GPUBuffer;
+  private readonly split: Required<SplitKvOptions>;
+  private ringSlot = 0;
+  private cur: BatchState | undefined;
+  private bindGroups = new Map<string, GPUBindGroup>();
+  private readonly bufIds = new BufferIds();
+  /** Positions [0, validLength) hold keys/values of the last requests. */
+  private validLength = 0;
+  /** kG holds keys rotated at ⌊j/groupedG⌋ for positions [0, groupedUntil). */
+  private groupedG = 0;
+  private groupedUntil = 0;
+  private disposed = false;
+  private readonly owned: GPUBuffer[] = [];
+  readonly memoryBytes: number;
+
+  constructor(ctx: GpuContext, shape: AttentionShape, opts: AttentionOptions) {
+    this.device = ctx.device;
+    this.shape = shape;
+    const { nLayers, nHeads, nKvHeads, headDim, capacity } = shape;
+    if (!(capacity > 0) || !Number.isInteger(capacity)) throw new Error(`attention: KV capacity must be a positive integer (got ${capacity})`);
+    this.kvF16 = opts.kvF16 && ctx.info.features.shaderF16;
+    const ropeDim = shape.rope.dim > 0 ? shape.rope.dim : headDim;
+    const cfg: KernelConfig = { headDim, nHeads, nKvHeads, ropeDim, neox: shape.rope.layout === 'neox', kvF16: this.kvF16 };
+    this.pipes = getPipelines(this.device, cfg);
+    this.split = {
+      maxTokens: opts.splitKv?.maxTokens ?? 16,
+      minKeysPerSplit: opts.splitKv?.minKeysPerSplit ?? 256,
+      maxSplits: opts.splitKv?.maxSplits ?? 32,
+      targetWorkgroups: opts.splitKv?.targetWorkgroups ?? (ctx.info.isSoftware ? 16 : 128),
+    };
+
+    const layerBytes = capacity * nKvHeads * headDim * (this.kvF16 ? 2 : 4);
+    const maxBinding = ctx.info.limits.maxStorageBufferBindingSize;
+    if (layerBytes > maxBinding) {
+      throw new Error(
+        `attention: one layer's KV cache needs ${(layerBytes / 2 ** 20).toFixed(1)} MiB but the device binds at most ` +
+          `${(maxBinding / 2 ** 20).toFixed(0)} MiB per buffer; use a shorter context (capacity ${capacity}).`,
+      );
+    }
+    const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+    let bytes = 0;
+    const make = (label: string, size: number, u = usage): GPUBuffer => {
+      bytes += size;
+      const b = this.device.createBuffer({ label, size, usage: u });
+      this.owned.push(b);
+      return b;
+    };
+    try {
+      for (let l = 0; l < nLayers; l++) {
+        this.kN.push(make(`kv.k.${l}`, layerBytes));
+        this.kG.push(make(`kv.kgrouped.${l}`, layerBytes));
+        this.vC.push(make(`kv.v.${l}`, layerBytes));
+      }
+      const table = ropeTable({ ...shape.rope, dim: ropeDim }, capacity);
+      this.rope = make('rope.table', table.byteLength);
+      this.device.queue.writeBuffer(this.rope, 0, table);
+      this.ring = make('attn.params', 256 * RING_SLOTS, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+      const partBytes = this.split.maxSplits * this.split.maxTokens * nHeads * (headDim + 4) * 4;
+      this.part = make('attn.partials', Math.max(16, partBytes));
+    } catch (e) {
+      this.destroyBuffers();
+      throw e;
+    }
+    this.memoryBytes = bytes;
+  }
+
+  beginBatch(startPos: number, nTokens: number, se: SelfExtendParams): void {
+    this.checkLive();
+    validateSelfExtend(se, this.shape.trainedContext);
+    const { capacity, nHeads, nKvHeads } = this.shape;
+    if (!Number.isInteger(startPos) || startPos < 0 || !Number.isInteger(nTokens) || nTokens < 1) {
+      throw new Error(`attention: bad batch (startPos ${startPos}, nTokens ${nTokens})`);
+    }
+    if (startPos + nTokens > capacity) {
+      throw new Error(`attention: positions up to ${startPos + nTokens} exceed the KV-cache capacity of ${capacity} tokens`);
+    }
+    if (startPos > this.validLength) {
+      throw new Error(`attention: batch starts at ${startPos} but only ${this.validLength} positions are cached`);
+    }
+    const rowWgs = Math.ceil((nTokens * (nHeads / nKvHeads)) / ROWS_PER_WG);
+    if (rowWgs > MAX_WG_PER_DIM) {
+      throw new Error(`attention: a batch of ${nTokens} tokens is too large for one dispatch; use a smaller prefill chunk`);
+    }
+    const g = se.groupSize;
+    const useSe = g > 1;
+    if (useSe) {
+      this.ensureGrouped(g, startPos);
+      this.groupedUntil = startPos + nTokens;
+    } else {
+      this.groupedUntil = Math.min(this.groupedUntil, startPos);
+    }
+    this.validLength = startPos + nTokens;
+
+    const plan = planSplits(nTokens, startPos + nTokens, rowWgs * nKvHeads, this.split);
+    const offset = this.writeParams([startPos, nTokens, Math.max(1, g), useSe ? se.neighborWindow : 0, useSe ? 1 : 0, plan.nSplits, plan.splitLen, capacity]);
+    this.cur = { startPos, nTokens, offset, nSplits: plan.nSplits };
+  }
+
+  encodeLayer(encoder: GPUCommandEncoder, batch: AttentionBatch): void {
+    this.checkLive();
+    const cur = this.cur;
+    if (!cur || cur.startPos !== batch.startPos || cur.nTokens !== batch.nTokens) {
+      throw new Error('attention: call beginBatch(startPos, nTokens, se) for this batch before encodeLayer');
+    }
+    const { nHeads, nKvHeads, headDim, nLayers } = this.shape;
+    const l = batch.layer;
+    if (!(l >= 0 && l < nLayers)) throw new Error(`attention: layer ${l} out of range 0..${nLayers - 1}`);
+    const pass = encoder.beginComputePass({ label: `attention.${l}` });
+
+    pass.setPipeline(this.pipes.store);
+    pass.setBindGroup(0, this.bindGroup(this.pipes.storeLayout, [this.ring, batch.k, batch.v, this.kN[l], this.kG[l], this.vC[l], this.rope]), [cur.offset]);
+    const storeWgs = Math.ceil((cur.nTokens * nKvHeads * (headDim / 2)) / 64);
+    const sx = Math.min(storeWgs, MAX_WG_PER_DIM);
+    pass.dispatchWorkgroups(sx, Math.ceil(storeWgs / sx));
+
+    pass.setPipeline(this.pipes.attend);
+    pass.setBindGroup(0, this.bindGroup(this.pipes.attendLayout, [this.ring, batch.q, this.kN[l], this.kG[l], this.vC[l], this.rope, batch.out, this.part]), [cur.offset]);
+    const rowWgs = Math.ceil((cur.nTokens * (nHeads / nKvHeads)) / ROWS_PER_WG);
+    pass.dispatchWorkgroups(rowWgs, nKvHeads, cur.nSplits);
+
+    if (cur.nSplits > 1) {
+      pass.setPipeline(this.pipes.reduce);
+      pass.setBindGroup(0, this.bindGroup(this.pipes.reduceLayout, [this.ring, this.part, batch.out]), [cur.offset]);
+      pass.dispatchWorkgroups(cur.nTokens * nHeads);
+    }
+    pass.end();
+  }
+
+  canReuse(length: number, se: SelfExtendParams): boolean {
+    if (this.disposed) return false;
+    try {
+      validateSelfExtend(se, this.shape.trainedContext);
+    } catch (e) {
+      if (e instanceof SelfExtendParamsError) return false;
+      throw e;
+    }
+    // The grouped copy is re-derived for a new G in beginBatch, so any cached prefix stays usable.
+    return length <= this.validLength;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.destroyBuffers();
+    this.bindGroups.clear();
+  }
+
+  /** Brings kG to group size g for positions [0, upTo), re-rotating from kN what is missing. */
+  private ensureGrouped(g: number, upTo: number): void {
+    const from = this.groupedG === g ? Math.min(this.groupedUntil, upTo) : 0;
+    this.groupedG = g;
+    this.groupedUntil = upTo;
+    if (from >= upTo) return;
+    const { nLayers, nKvHeads, headDim, capacity } = this.shape;
+    const offset = this.writeParams([from, upTo - from, g, 0, 1, 1, 0, capacity]);
+    const enc = this.device.createCommandEncoder({ label: 'attention.regroup' });
+    const pass = enc.beginComputePass();
+    pass.setPipeline(this.pipes.regroup);
+    const wgs = Math.ceil(((upTo - from) * nKvHeads * (headDim / 2)) / 64);
+    const x = Math.min(wgs, MAX_WG_PER_DIM);
+    for (let l = 0; l < nLayers; l++) {
+      pass.setBindGroup(0, this.bindGroup(this.pipes.regroupLayout, [this.ring, this.kN[l], this.kG[l], this.rope]), [offset]);
+      pass.dispatchWorkgroups(x, Math.ceil(wgs / x));
+    }
+    pass.end();
+    this.device.queue.submit([enc.finish()]);
+  }
+
+  /**
+   * Each batch gets its own 256-byte slot, so an engine that records several batches into one command
+   * buffer before submitting still gives every dispatch its own parameters.
+   */
+  private writeParams(values: number[]): number {
+    const offset = this.ringSlot * 256;
+    this.ringSlot = (this.ringSlot + 1) % RING_SLOTS;
+    this.device.queue.writeBuffer(this.ring, offset, new Uint32Array(values));
+    return offset;
+  }
+
+  private bindGroup(layout: GPUBindGroupLayout, buffers: GPUBuffer[]): GPUBindGroup {
+    const key = `${layout.label}:${buffers.map((b) => this.bufIds.id(b)).join(',')}`;
+    let bg = this.bindGroups.get(key);
+    if (!bg) {
+      if (this.bindGroups.size > 512) this.bindGroups.clear(); // engines that reallocate scratch buffers
+      bg = this.device.createBindGroup({
+        layout,
+        entries: buffers.map((buffer, binding) => ({
+          binding,
+          resource: binding === 0 ? { buffer, size: PARAM_BYTES } : { buffer },
+        })),
+      });
+      this.bindGroups.set(key, bg);
+    }
+    return bg;
+  }
+
+  private checkLive(): void {
+    if (this.disposed) throw new Error('attention: module used after dispose()');
+  }
+
+  private destroyBuffers(): void {
+    for (const b of this.owned) b.destroy();
+    this.owned.length = 0;
+  }
+}
+
+export const createAttention: CreateAttention = (ctx, shape, opts) => new SelfExtendAttention(ctx, shape, opts);

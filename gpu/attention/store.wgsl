@@ -1,0 +1,68 @@
+// Rotates the new keys once and writes them into the KV cache: at their own position j (neighbour
+// copy) and, under SelfExtend, at ⌊j/G⌋ (grouped copy), so the attention kernels never evaluate sin/cos
+// per key. Values are copied as they are. One invocation per (token, kv head, rotation pair).
+$ENABLE_F16
+alias KT = $KT;
+const HD: u32 = $HDu;
+const NKV: u32 = $NKVu;
+const HALF_ROT: u32 = $HALF_ROTu;   // rotated pairs per head (rope.dim / 2)
+const ROT: u32 = $ROTu;             // rotated dimensions per head (rope.dim)
+const NEOX: bool = $NEOX;
+const WG: u32 = 64u;
+
+struct Params {
+  startPos: u32, nTokens: u32, group: u32, window: u32,
+  se: u32, nSplits: u32, splitLen: u32, capacity: u32,
+}
+
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> kIn: array<f32>;
+@group(0) @binding(2) var<storage, read> vIn: array<f32>;
+@group(0) @binding(3) var<storage, read_write> kN: array<KT>;
+@group(0) @binding(4) var<storage, read_write> kG: array<KT>;
+@group(0) @binding(5) var<storage, read_write> vC: array<KT>;
+@group(0) @binding(6) var<storage, read> rope: array<vec2<f32>>;
+
+// Dimensions (a, b) handled by pair p, and whether they rotate (pairs past rope.dim pass through).
+fn pairDims(p: u32) -> vec3<u32> {
+  if (p < HALF_ROT) {
+    if (NEOX) { return vec3<u32>(p, p + HALF_ROT, 1u); }
+    return vec3<u32>(2u * p, 2u * p + 1u, 1u);
+  }
+  let a = ROT + 2u * (p - HALF_ROT);
+  return vec3<u32>(a, a + 1u, 0u);
+}
+
+fn rotate(x: vec2<f32>, pos: u32, p: u32) -> vec2<f32> {
+  let cs = rope[pos * HALF_ROT + p];
+  return vec2<f32>(x.x * cs.x - x.y * cs.y, x.x * cs.y + x.y * cs.x);
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let idx = gid.x + gid.y * nwg.x * WG;
+  let pairs = HD / 2u;
+  if (idx >= P.nTokens * NKV * pairs) { return; }
+  let p = idx % pairs;
+  let h = (idx / pairs) % NKV;
+  let t = idx / (pairs * NKV);
+  let pos = P.startPos + t;
+  let src = (t * NKV + h) * HD;
+  let dst = (h * P.capacity + pos) * HD;
+  let dims = pairDims(p);
+  let x = vec2<f32>(kIn[src + dims.x], kIn[src + dims.y]);
+  var n = x;
+  var g = x;
+  if (dims.z == 1u) {
+    n = rotate(x, pos, p);
+    if (P.se != 0u) { g = rotate(x, pos / P.group, p); }
+  }
+  kN[dst + dims.x] = KT(n.x);
+  kN[dst + dims.y] = KT(n.y);
+  if (P.se != 0u) {
+    kG[dst + dims.x] = KT(g.x);
+    kG[dst + dims.y] = KT(g.y);
+  }
+  vC[dst + dims.x] = KT(vIn[src + dims.x]);
+  vC[dst + dims.y] = KT(vIn[src + dims.y]);
+}

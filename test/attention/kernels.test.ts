@@ -1,0 +1,82 @@
+// GPU attention kernels (RoPE + KV store + fused SelfExtend attention) vs the f64 CPU reference.
+import * as assert from 'node:assert/strict';
+import { openDevice, type GpuContext } from '../../gpu/device/gpu-device';
+import { referenceAttention } from '../../gpu/attention/reference';
+import type { RopeConfig } from '../../gpu/model/types';
+import type { SplitKvOptions } from '../../gpu/attention/types';
+import { maxAbsDiff, randomProblem, rope, rng, runGpu } from './harness';
+
+const TOL_F32 = 1e-4;
+const TOL_F16 = 2e-2;
+
+interface Case {
+  nh: number;
+  nkv: number;
+  hd: number;
+  T: number;
+  G: number;
+  W: number;
+  chunks: number[];
+  layout: 'adjacent' | 'neox';
+  f16?: boolean;
+  rope?: Partial<RopeConfig>;
+  splitKv?: SplitKvOptions;
+  note?: string;
+}
+
+// Forces flash-decoding splits at test sizes (defaults only split thousands of keys).
+const SPLIT: SplitKvOptions = { minKeysPerSplit: 32, targetWorkgroups: 64, maxSplits: 8 };
+
+function llama3Factors(n: number): Float32Array {
+  const r = rng(99);
+  return Float32Array.from({ length: n }, () => 1 + 7 * r());
+}
+
+const cases: Case[] = [
+  { nh: 4, nkv: 2, hd: 16, T: 1, G: 16, W: 32, chunks: [1], layout: 'adjacent', note: 'single token' },
+  { nh: 4, nkv: 2, hd: 16, T: 200, G: 16, W: 32, chunks: [200], layout: 'adjacent', note: 'passkey shape' },
+  { nh: 4, nkv: 2, hd: 16, T: 200, G: 16, W: 32, chunks: [200], layout: 'adjacent', f16: true, note: 'passkey shape' },
+  { nh: 2, nkv: 2, hd: 64, T: 77, G: 2, W: 4, chunks: [77], layout: 'adjacent' },
+  { nh: 4, nkv: 1, hd: 64, T: 101, G: 4, W: 8, chunks: [7], layout: 'neox' },
+  { nh: 8, nkv: 1, hd: 128, T: 90, G: 8, W: 16, chunks: [90], layout: 'neox', f16: true },
+  { nh: 8, nkv: 1, hd: 128, T: 90, G: 8, W: 16, chunks: [33, 1], layout: 'neox', splitKv: SPLIT },
+  { nh: 4, nkv: 1, hd: 128, T: 133, G: 16, W: 64, chunks: [64, 5], layout: 'adjacent', note: 'W + 2 tiles +' },
+  { nh: 8, nkv: 2, hd: 64, T: 150, G: 1, W: 0, chunks: [150], layout: 'neox', note: 'plain' },
+  { nh: 4, nkv: 4, hd: 64, T: 97, G: 4, W: 16, chunks: [97], layout: 'neox', rope: { freqFactors: llama3Factors(32), linearScale: 0.5 }, note: 'llama3 factors + linear scale' },
+  { nh: 2, nkv: 1, hd: 64, T: 70, G: 2, W: 6, chunks: [70], layout: 'neox', rope: { dim: 32 }, note: 'partial rotary' },
+  { nh: 8, nkv: 1, hd: 64, T: 300, G: 4, W: 32, chunks: [250, 1], layout: 'adjacent', splitKv: SPLIT, note: 'decode with split KV' },
+  { nh: 8, nkv: 1, hd: 64, T: 300, G: 4, W: 32, chunks: [250, 1], layout: 'adjacent', splitKv: SPLIT, f16: true, note: 'decode with split KV' },
+  { nh: 1, nkv: 1, hd: 64, T: 1024 + 70, G: 4, W: 1024, chunks: [512], layout: 'neox', note: 'W = 1024' },
+];
+
+describe('attention: GPU kernels vs CPU reference', function () {
+  let ctx: GpuContext;
+  before(async () => {
+    ctx = await openDevice();
+  });
+  after(() => ctx?.device.destroy());
+
+  for (const c of cases) {
+    const name = `hd ${c.hd}, heads ${c.nh}/${c.nkv}, T ${c.T}, G ${c.G}, W ${c.W}, chunks ${c.chunks.join('+')}, ${c.layout}, ${c.f16 ? 'f16' : 'f32'} KV${c.note ? ` (${c.note})` : ''}`;
+    it(name, async function () {
+      if (c.f16 && !ctx.info.features.shaderF16) this.skip();
+      const r = rope(c.layout, c.rope?.dim ?? c.hd, c.rope);
+      const p = randomProblem(c.T * 31 + c.hd, c.nh, c.nkv, c.hd, c.T, r);
+      const se = { groupSize: c.G, neighborWindow: c.W };
+      const { out, module } = await runGpu(ctx, p, { kvF16: !!c.f16, se, chunks: c.chunks, splitKv: c.splitKv });
+      module.dispose();
+      const ref = referenceAttention({ ...p, nQ: c.T, startPos: 0, se });
+      const d = maxAbsDiff(out, ref);
+      assert.ok(d <= (c.f16 ? TOL_F16 : TOL_F32), `max abs diff ${d}`);
+    });
+  }
+
+  it('detects a wrong grouped query position (the test can fail)', async () => {
+    const p = randomProblem(5, 4, 2, 16, 120, rope('adjacent', 16));
+    const { out, module } = await runGpu(ctx, p, { kvF16: false, se: { groupSize: 4, neighborWindow: 8 }, chunks: [120] });
+    module.dispose();
+    // The same formula without the W − ⌊W/G⌋ shift differs clearly from what the kernel computed.
+    const wrong = referenceAttention({ ...p, nQ: 120, startPos: 0, se: { groupSize: 4, neighborWindow: 8 }, groupedQueryShift: false });
+    assert.ok(maxAbsDiff(out, wrong) > 1e-2);
+  });
+});

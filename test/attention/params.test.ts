@@ -1,0 +1,48 @@
+import * as assert from 'node:assert/strict';
+import { chooseSelfExtend, validateSelfExtend, reachableContext, SelfExtendParamsError } from '../../gpu/attention/params';
+
+describe('attention: SelfExtend parameters', () => {
+  it('accepts valid G/W and plain attention', () => {
+    validateSelfExtend({ groupSize: 16, neighborWindow: 32 }, 128);
+    validateSelfExtend({ groupSize: 1, neighborWindow: 0 }, 128);
+    validateSelfExtend({ groupSize: 1, neighborWindow: 5000 }, 128); // W is unused when G = 1
+  });
+
+  it('rejects W % G != 0 with a hint', () => {
+    assert.throws(() => validateSelfExtend({ groupSize: 16, neighborWindow: 30 }, 128), (e: Error) => {
+      assert.ok(e instanceof SelfExtendParamsError);
+      assert.match(e.message, /W = 30 must be a multiple of group size G = 16 \(try W = 16 or W = 32\)/);
+      return true;
+    });
+  });
+
+  it('rejects W >= L, G < 1 and non-integers', () => {
+    assert.throws(() => validateSelfExtend({ groupSize: 4, neighborWindow: 128 }, 128), /must be smaller than the model's trained context L = 128/);
+    assert.throws(() => validateSelfExtend({ groupSize: 0, neighborWindow: 4 }, 128), /integer >= 1/);
+    assert.throws(() => validateSelfExtend({ groupSize: 2.5, neighborWindow: 4 }, 128), /integer >= 1/);
+    assert.throws(() => validateSelfExtend({ groupSize: 4, neighborWindow: 0 }, 128), /positive integer/);
+  });
+
+  it('chooses the smallest G with (L − W)·G + W >= N', () => {
+    const c = chooseSelfExtend({ trainedContext: 4096, targetContext: 16000 });
+    // W = L/4 = 1024 (multiple of every G tried): G=4 reaches 3072·4+1024 = 13312 < 16000; G=5 reaches 16384.
+    assert.equal(c.groupSize, 5);
+    assert.equal(c.neighborWindow, 1020); // 1024 rounded down to a multiple of 5
+    assert.equal(c.reachableContext, (4096 - 1020) * 5 + 1020);
+    assert.ok(c.reachableContext >= 16000);
+    assert.match(c.description, /G=5 W=1020: reaches 16400 tokens/);
+    const prev = reachableContext(4096, { groupSize: 4, neighborWindow: 1024 });
+    assert.ok(prev < 16000);
+  });
+
+  it('honours a given W, skipping G that do not divide it, and picks plain when N <= L', () => {
+    const c = chooseSelfExtend({ trainedContext: 128, targetContext: 1024, neighborWindow: 32 });
+    // G=8: 96·8+32 = 800 < 1024; G=16: 1568 (9..15 do not divide 32).
+    assert.deepEqual([c.groupSize, c.neighborWindow, c.reachableContext], [16, 32, 1568]);
+    assert.equal(chooseSelfExtend({ trainedContext: 128, targetContext: 100 }).groupSize, 1);
+  });
+
+  it('explains when no G reaches the target', () => {
+    assert.throws(() => chooseSelfExtend({ trainedContext: 128, targetContext: 100000 }), /No SelfExtend group size up to 64 reaches 100000/);
+  });
+});
