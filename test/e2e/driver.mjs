@@ -269,9 +269,13 @@ async function main() {
   await check('e. changing selfextend.groupSize in settings changes the G of the next answer', async () => {
     const beforeG = firstAnswer?.marker.group ?? readMarker('answer-1.json')?.group;
     expect(typeof beforeG === 'number', `the first answer reported G (${beforeG})`);
-    const newG = beforeG === 2 ? 4 : 2;
+    // A larger G than the automatic one, so the window grows and the question surely fits; a new chat so
+    // the earlier turns are not part of the prompt.
+    const newG = beforeG === 16 ? 24 : 16;
     await setSettingInUi('selfextend.groupSize', newG);
     await openChatView();
+    await chat.locator('button.new-chat').click();
+    await waitFor('an empty chat', async () => (await answers.count()) === 0, 10000);
     const { marker, turn } = await ask('Which file computes order totals?');
     const shownG = await turn.locator('.meter').getAttribute('data-group');
     const label = await turn.locator('.meter-label').innerText();
@@ -284,10 +288,8 @@ async function main() {
 
   await check('screenshots of the chat view in light and dark themes', async () => {
     expect(fs.existsSync(path.join(REPORTS, 'chat-dark.png')), 'chat-dark.png was taken after the first answer');
-    // Through settings.json, as a user may: the Color Theme picker's filter also offers marketplace themes,
-    // which would make code-server try to reach open-vsx.org.
-    const s = JSON.parse(fs.readFileSync(USER_SETTINGS, 'utf8'));
-    fs.writeFileSync(USER_SETTINGS, JSON.stringify({ ...s, 'workbench.colorTheme': 'Default Light Modern' }, null, 2) + '\n');
+    // The command rather than the Color Theme picker: the picker's filter also lists marketplace themes.
+    await runCommand('Preferences: Toggle between Light/Dark Themes');
     await openChatView();
     await waitFor('the webview to switch to the light theme', async () => (await chat.locator('body').getAttribute('class'))?.includes('vscode-light'), 15000);
     await shootChat('chat-light.png');
