@@ -61,20 +61,22 @@ async function engineFigures(m: GpuModel, log: (s: string) => void): Promise<Ben
   await run(m, randomIds(16, V, 1), { maxTokens: 2, reuseCache: false }); // compile pipelines
   const prefill: Record<string, number> = {};
   for (const n of PREFILL_SIZES) {
-    prefill[n] = (await run(m, randomIds(n, V, n), { maxTokens: 1, reuseCache: false })).prefillTps;
+    prefill[n] = (await run(m, randomIds(n, V, 2048).slice(0, n), { maxTokens: 1, reuseCache: false })).prefillTps;
     log(`engine prefill ${n}: ${prefill[n].toFixed(1)} tok/s`);
   }
-  const decodeShort = (await run(m, randomIds(SHORT_CTX, V, 7), { maxTokens: DECODE_SHORT, reuseCache: false })).decodeTps;
-  log(`engine decode @${SHORT_CTX}: ${decodeShort.toFixed(1)} tok/s`);
-  const long = randomIds(LONG_CTX, V, 9);
-  const decodeLong = (await run(m, long, { maxTokens: DECODE_LONG, reuseCache: false })).decodeTps;
+  // The long context is a prefix of the 2048-token prefill still in the KV cache: prefix reuse restores
+  // it instead of recomputing it (decode speed is what is measured here).
+  const long = randomIds(2048, V, 2048).slice(0, LONG_CTX);
+  const decodeLong = (await run(m, long, { maxTokens: DECODE_LONG })).decodeTps;
   log(`engine decode @${LONG_CTX}: ${decodeLong.toFixed(1)} tok/s`);
   const L = m.config.contextLength;
   const G = 4;
   const W = Math.max(G, Math.min(512, Math.floor(L / 2 / G) * G));
   const selfExtend = { groupSize: G, neighborWindow: W };
-  const decodeLongSelfExtend = (await run(m, long, { maxTokens: DECODE_LONG, reuseCache: false, selfExtend })).decodeTps;
+  const decodeLongSelfExtend = (await run(m, long, { maxTokens: DECODE_LONG, selfExtend })).decodeTps;
   log(`engine decode @${LONG_CTX} SelfExtend G=${G} W=${W}: ${decodeLongSelfExtend.toFixed(1)} tok/s`);
+  const decodeShort = (await run(m, randomIds(SHORT_CTX, V, 7), { maxTokens: DECODE_SHORT, reuseCache: false })).decodeTps;
+  log(`engine decode @${SHORT_CTX}: ${decodeShort.toFixed(1)} tok/s`);
   return { prefill, decodeShort, decodeLong, decodeLongSelfExtend, selfExtend };
 }
 

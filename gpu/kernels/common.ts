@@ -134,13 +134,39 @@ export function encodeDispatch(
   pass.end();
 }
 
+/**
+ * Bind groups are cached per pipeline by (buffer identity, offset, size) of each entry: a decode step
+ * records the same ~100 dispatches with the same arena offsets every time, and creating their bind
+ * groups again each step costs more CPU time than the step's encoding itself on slow adapters.
+ */
+const bindGroupCache = new WeakMap<GPUComputePipeline, Map<string, GPUBindGroup>>();
+const bufferIds = new WeakMap<GPUBuffer, number>();
+let nextBufferId = 1;
+const MAX_CACHED_PER_PIPELINE = 1024;
+
+function bufferId(b: GPUBuffer): number {
+  let id = bufferIds.get(b);
+  if (id === undefined) bufferIds.set(b, (id = nextBufferId++));
+  return id;
+}
+
 function bindGroupFor(pipeline: GPUComputePipeline, entries: Array<GPUBufferBinding>): GPUBindGroup {
   const device = deviceOfPipeline.get(pipeline);
   if (!device) throw new Error('pipeline was not created through getPipeline');
-  return device.createBindGroup({
-    layout: pipeline.getBindGroupLayout(0),
-    entries: entries.map((resource, binding) => ({ binding, resource })),
-  });
+  let cache = bindGroupCache.get(pipeline);
+  if (!cache) bindGroupCache.set(pipeline, (cache = new Map()));
+  const key = entries.map((e) => `${bufferId(e.buffer)}:${e.offset ?? 0}:${e.size ?? -1}`).join('|');
+  let bg = cache.get(key);
+  if (!bg) {
+    // Entries of destroyed buffers never match again; a bounded cache drops them eventually.
+    if (cache.size >= MAX_CACHED_PER_PIPELINE) cache.clear();
+    bg = device.createBindGroup({
+      layout: pipeline.getBindGroupLayout(0),
+      entries: entries.map((resource, binding) => ({ binding, resource })),
+    });
+    cache.set(key, bg);
+  }
+  return bg;
 }
 
 /** Creates a storage buffer initialised from `data`. */

@@ -48,6 +48,19 @@ describe('engine: generation API end to end', function () {
     }
   });
 
+  it('f32 fallback (disableF16: f32 KV cache) agrees with the f16 path', async () => {
+    const ids = prompt.slice(0, 40);
+    const f16 = await m.logits(ids);
+    const f32 = await Engine.load(file, { maxContext: 64, disableF16: true });
+    try {
+      assert.equal(f32.device.features.shaderF16, false);
+      const d = maxDiff(await f32.logits(ids), f16);
+      assert.ok(d < 0.05, `max |Δlogit| ${d}`);
+    } finally {
+      f32.dispose();
+    }
+  });
+
   it('generate: chunked prefill gives the same tokens, and maxTokens ends with "length"', async () => {
     const a = await collect(m, prompt, { ...greedy, maxTokens: 6, prefillChunk: 512, reuseCache: false });
     const b = await collect(m, prompt, { ...greedy, maxTokens: 6, prefillChunk: 7, reuseCache: false });
