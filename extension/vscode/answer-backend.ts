@@ -10,7 +10,7 @@ export interface AnswerContext {
 
 export interface AnswerEvents {
   progress(phase: ProgressPhase, fraction?: number, detail?: string): void;
-  /** Called once, when the prompt is built and before the first token. */
+  /** Called when the prompt is built, before the first token; may be called again with final figures. */
   context(ctx: AnswerContext): void;
   token(text: string): void;
 }

@@ -5,7 +5,7 @@
 import type { Model, FinishReason } from '../../gpu/engine/types';
 import type { FileSource } from '../core/workspace/types';
 import type { EditorContext } from '../core/context/gather';
-import { ChatSession, type AssistantProgress, type ChatTurn as CoreTurn } from '../core/chat/chat-session';
+import { ChatSession, type AssistantProgress, type ChatTurn as CoreTurn, type PromptContext } from '../core/chat/chat-session';
 import { summarizeText } from '../core/chat/summarize';
 import { runGeneration } from '../core/chat/generation';
 import { encodeMessages, tokenCounter, userMessage } from '../core/chat/prompt';
@@ -13,7 +13,7 @@ import { RequestQueue } from '../core/chat/queue';
 import type { AssistantSettings } from '../core/chat/settings';
 import { resolveWindow, type ExtendedWindow } from '../core/chat/window';
 import type { AnswerTimings, ContextMeter, FinishKind } from '../protocol';
-import type { AnswerBackend, AnswerEvents, AnswerRequest, AnswerResult, AskRequest, ChatCompletionRequest, HistoryMessage, ModelInfo, SummarizeRequest } from './answer-backend';
+import type { AnswerBackend, AnswerContext, AnswerEvents, AnswerRequest, AnswerResult, AskRequest, ChatCompletionRequest, HistoryMessage, ModelInfo, SummarizeRequest } from './answer-backend';
 import type { LoadReporter, ModelManager } from './model-manager';
 import { describeError } from './error-actions';
 
@@ -64,6 +64,12 @@ export function coreTurns(history: readonly HistoryMessage[]): CoreTurn[] {
   return turns;
 }
 
+function cancelled(): Error {
+  const e = new Error('The extension is shutting down.');
+  e.name = 'AbortError';
+  return e;
+}
+
 function basename(p: string): string {
   return p.split(/[\\/]/).pop() ?? p;
 }
@@ -72,6 +78,8 @@ export class CoreBackend implements AnswerBackend {
   private model: Model | undefined;
   private queue = new RequestQueue();
   private readonly sessions = new Map<string, ChatSession>();
+  private readonly active = new Set<AbortController>();
+  private disposed = false;
 
   constructor(private readonly deps: CoreBackendDeps) {}
 
@@ -101,9 +109,25 @@ export class CoreBackend implements AnswerBackend {
     this.sessions.delete(`${chatId}:plain`);
   }
 
-  async answer(req: AnswerRequest, ev: AnswerEvents): Promise<AnswerResult> {
+  /** Aborts every request in flight (extension shutdown); later requests fail as cancelled. */
+  dispose(): void {
+    this.disposed = true;
+    for (const a of this.active) a.abort();
+    this.active.clear();
+    this.sessions.clear();
+  }
+
+  async answer(outer: AnswerRequest, ev: AnswerEvents): Promise<AnswerResult> {
     const t0 = Date.now();
+    // Each request runs on its own signal, linked to the caller's, so dispose() can stop them all.
+    const abort = new AbortController();
+    const onOuterAbort = (): void => abort.abort();
+    if (outer.signal.aborted || this.disposed) abort.abort();
+    else outer.signal.addEventListener('abort', onOuterAbort, { once: true });
+    this.active.add(abort);
+    const req: AnswerRequest = { ...outer, signal: abort.signal };
     try {
+      if (this.disposed) throw cancelled();
       const model = await this.loadModel(req.signal, ev);
       switch (req.kind) {
         case 'ask':
@@ -121,6 +145,8 @@ export class CoreBackend implements AnswerBackend {
       }
       throw e;
     } finally {
+      outer.signal.removeEventListener('abort', onOuterAbort);
+      this.active.delete(abort);
       ev.progress('idle');
     }
   }
@@ -185,8 +211,23 @@ export class CoreBackend implements AnswerBackend {
     const { settings, win } = this.window(model);
     this.deps.log(`ask (chat ${req.chatId}): ${win.description}`);
     const session = this.sessionFor(model, req);
-    const res = await session.ask({ question: req.question, editor: this.deps.editor(), signal: req.signal, onProgress: this.progressMapper(ev), onToken: (t) => ev.token(t) });
-    ev.context({ chips: res.files.map((path) => ({ path })), meter: meterFor(res.window, res.promptTokens, settings.selfExtend.enabled), omittedFiles: res.context.leftOut.count });
+    // Chips and meter go out as soon as the prompt is built, before prefill and the first token.
+    const contextOf = (c: PromptContext): AnswerContext => ({
+      chips: c.files.map((path) => (c.partialFiles.includes(path) ? { path, partial: true } : { path })),
+      meter: meterFor(c.window, c.promptTokens, settings.selfExtend.enabled),
+      omittedFiles: c.context.leftOut.count,
+    });
+    let sent: AnswerContext | undefined;
+    const res = await session.ask({
+      question: req.question, editor: this.deps.editor(), signal: req.signal, onProgress: this.progressMapper(ev), onToken: (t) => ev.token(t),
+      onContext: (c) => {
+        sent = contextOf(c);
+        ev.context(sent);
+      },
+    });
+    // The engine may count one more prompt token (BOS) than the encoded prompt: keep the meter exact.
+    const final = contextOf(res);
+    if (!sent || sent.meter.usedTokens !== final.meter.usedTokens) ev.context(final);
     this.deps.log(
       `answered: ${res.files.length} files in context (${res.context.mode}, ${res.context.tokens} tokens of ${res.context.filesListed} listed), G=${res.window.groupSize} W=${res.window.neighborWindow} window ${res.window.window}; ` +
         `prompt ${res.promptTokens} tokens (${res.cachedTokens} cached), ttft ${res.ttftMs} ms, prefill ${res.prefillTps.toFixed(0)} tok/s, decode ${res.decodeTps.toFixed(1)} tok/s, ${res.generatedTokens} tokens, ${res.finishReason}` +

@@ -1,9 +1,8 @@
 // Pure pieces of the VS Code workspace listing: turning files.exclude / search.exclude settings into
-// a findFiles exclude glob plus an exact post-filter, and applying nested .gitignore layers to paths
-// that findFiles (which ignores .gitignore) returned. No vscode import, so tests run in node.
+// a findFiles exclude glob plus an exact post-filter. (.gitignore and the other walker rules are
+// core's filterHostListing.) No vscode import, so tests run in node.
 import picomatch from 'picomatch';
 import { GENERATED_DIRS } from '../core/workspace/filters';
-import { isIgnored, type IgnoreLayer } from '../core/workspace/ignore-rules';
 
 /** Keys set to `true` in a files.exclude-style object. `{ when: … }` entries depend on sibling files; we skip them. */
 export function enabledGlobs(setting: unknown): string[] {
@@ -38,29 +37,4 @@ export function excludeMatcher(globs: readonly string[]): (relPath: string) => b
     for (let i = 1; i < parts.length; i++) if (m(parts.slice(0, i).join('/'))) return true;
     return false;
   };
-}
-
-/** Folder ('' = root) of an ignore file's relPath. */
-export function ignoreBase(ignoreFileRelPath: string): string {
-  const i = ignoreFileRelPath.lastIndexOf('/');
-  return i < 0 ? '' : ignoreFileRelPath.slice(0, i);
-}
-
-/**
- * git semantics for a file found by a flat search: a file is ignored if an ignored folder lies on its
- * way (nothing inside can be re-included), or if the chain of layers from the root down ignores it.
- */
-export function ignoredByLayers(layersByBase: ReadonlyMap<string, IgnoreLayer>, relPath: string): boolean {
-  if (layersByBase.size === 0) return false;
-  const parts = relPath.split('/');
-  const chain: IgnoreLayer[] = [];
-  const root = layersByBase.get('');
-  if (root) chain.push(root);
-  for (let i = 1; i < parts.length; i++) {
-    const dir = parts.slice(0, i).join('/');
-    if (chain.length > 0 && isIgnored(chain, dir, true)) return true;
-    const layer = layersByBase.get(dir);
-    if (layer) chain.push(layer);
-  }
-  return chain.length > 0 && isIgnored(chain, relPath, false);
 }

@@ -1,16 +1,14 @@
 // FileSource over the open VS Code workspace (local or remote file systems alike), via
-// workspace.findFiles + workspace.fs. findFiles does not know .gitignore nor search.exclude, so both
-// are applied here (see exclude-rules.ts); the shared PathFilter adds lock files, size and globs.
+// workspace.findFiles + workspace.fs. files.exclude / search.exclude are applied through findFiles'
+// exclude glob plus an exact post-filter (exclude-rules.ts); every other rule (.gitignore, generated
+// folders, lock files, globs, size, depth, file cap) is core's filterHostListing, the walker's rules.
 import * as vscode from 'vscode';
 import type { FileEntry, FileSource, ListOptions, ReadOptions, WorkspaceFilterOptions } from '../core/workspace/types';
 import { DEFAULT_MAX_FILES } from '../core/workspace/types';
-import { PathFilter } from '../core/workspace/filters';
 import { SkipReport } from '../core/workspace/skip-report';
-import { parseIgnoreFile, type IgnoreLayer } from '../core/workspace/ignore-rules';
+import { filterHostListing } from '../core/workspace/host-listing';
 import { throwIfAborted } from '../core/util/abort';
-import { enabledGlobs, excludeMatcher, findFilesExcludeGlob, ignoreBase, ignoredByLayers } from './exclude-rules';
-
-const STAT_CONCURRENCY = 32;
+import { enabledGlobs, excludeMatcher, findFilesExcludeGlob } from './exclude-rules';
 
 interface Root {
   folder: vscode.WorkspaceFolder;
@@ -28,18 +26,16 @@ export class VscodeFileSource implements FileSource {
   readonly skipped = new SkipReport();
   readonly rootLabel: string;
   private readonly roots: Root[];
-  private readonly filter: PathFilter;
+  private readonly filters: WorkspaceFilterOptions;
   private readonly maxFiles: number;
-  private readonly useIgnoreFiles: boolean;
   private readonly uriByRel = new Map<string, vscode.Uri>();
 
   constructor(folders: readonly vscode.WorkspaceFolder[], opts: WorkspaceFilterOptions = {}) {
     const multi = folders.length > 1;
     this.roots = folders.map((folder) => ({ folder, prefix: multi ? `${folder.name}/` : '' }));
     this.rootLabel = vscode.workspace.name ?? folders[0]?.name ?? 'workspace';
-    this.filter = new PathFilter(opts);
+    this.filters = { ...opts };
     this.maxFiles = opts.maxFiles ?? DEFAULT_MAX_FILES;
-    this.useIgnoreFiles = opts.useIgnoreFiles ?? true;
   }
 
   /** Maps a relPath (as shown in chips) back to a URI; undefined for paths outside the workspace. */
@@ -65,61 +61,54 @@ export class VscodeFileSource implements FileSource {
     let listed = 0;
     for (const root of this.roots) {
       throwIfAborted(opts.signal);
+      // files.exclude / search.exclude are VS Code's own rules: findFiles applies them (as one glob),
+      // and the exact matcher catches what the glob cannot express. Everything else is the walker's
+      // rules, applied by core's filterHostListing so the CLI and the extension list the same files.
       const globs = this.excludeGlobsFor(root.folder);
       const isExcluded = excludeMatcher(globs);
-      const excludeGlob = findFilesExcludeGlob(globs);
-      const layers = this.useIgnoreFiles ? await this.ignoreLayers(root, excludeGlob, opts.signal) : new Map<string, IgnoreLayer>();
       const cts = tokenFor(opts.signal);
       let uris: vscode.Uri[];
       try {
-        uris = await vscode.workspace.findFiles(new vscode.RelativePattern(root.folder, '**/*'), excludeGlob, this.maxFiles - listed + 1, cts.token);
+        uris = await vscode.workspace.findFiles(new vscode.RelativePattern(root.folder, '**/*'), findFilesExcludeGlob(globs), this.maxFiles - listed + 1, cts.token);
       } finally {
         cts.dispose();
       }
       throwIfAborted(opts.signal);
-      const candidates: { uri: vscode.Uri; rel: string }[] = [];
+      const entries: FileEntry[] = [];
+      const uriByLocal = new Map<string, vscode.Uri>();
       for (const uri of uris) {
-        const rel = root.prefix + vscode.workspace.asRelativePath(uri, false).replace(/\\/g, '/');
-        const local = rel.slice(root.prefix.length);
-        if (PathFilter.underGeneratedDir(local)) this.skipped.add('generated-folder', rel);
-        else if (isExcluded(local)) this.skipped.add('excluded', rel);
-        else if (ignoredByLayers(layers, local)) this.skipped.add('gitignore', rel);
-        else candidates.push({ uri, rel });
-      }
-      candidates.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
-      // Stat in small parallel batches: sizes decide the size filter without opening files.
-      for (let i = 0; i < candidates.length; i += STAT_CONCURRENCY) {
-        throwIfAborted(opts.signal);
-        const batch = candidates.slice(i, i + STAT_CONCURRENCY);
-        const stats = await Promise.all(batch.map((c) => Promise.resolve(vscode.workspace.fs.stat(c.uri)).then((s) => s, () => undefined)));
-        for (let j = 0; j < batch.length; j++) {
-          const c = batch[j]!;
-          const st = stats[j];
-          if (!st) {
-            this.skipped.add('unreadable', c.rel);
-            continue;
-          }
-          if ((st.type & vscode.FileType.File) === 0) {
-            this.skipped.add('not-regular', c.rel);
-            continue;
-          }
-          const name = c.rel.slice(c.rel.lastIndexOf('/') + 1);
-          const verdict = this.filter.fileVerdict(name, c.rel, st.size);
-          if (verdict) {
-            this.skipped.add(verdict, c.rel);
-            continue;
-          }
-          if (listed >= this.maxFiles) {
-            this.skipped.add('max-files', c.rel);
-            continue;
-          }
-          listed++;
-          this.uriByRel.set(c.rel, c.uri);
-          yield { relPath: c.rel, size: st.size, mtimeMs: st.mtime, uri: c.uri.toString() };
+        const local = this.localPath(root, uri);
+        if (local === undefined) continue;
+        if (isExcluded(local)) {
+          this.skipped.add('excluded', root.prefix + local);
+          continue;
         }
-        opts.onProgress?.({ dirsScanned: 0, filesListed: listed, skipped: this.skipped.total });
+        uriByLocal.set(local, uri);
+        entries.push({ relPath: local, size: 0, uri: uri.toString() });
+      }
+      const accepted = await filterHostListing(entries, {
+        ...this.filters, maxFiles: this.maxFiles - listed, skipped: this.skipped, pathPrefix: root.prefix, signal: opts.signal,
+        readIgnoreFile: async (local) => new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.joinPath(root.folder.uri, ...local.split('/')))),
+        stat: async (e) => {
+          const st = await vscode.workspace.fs.stat(uriByLocal.get(e.relPath)!);
+          return { size: st.size, mtimeMs: st.mtime, isFile: (st.type & vscode.FileType.File) !== 0 };
+        },
+        onProgress: (n) => opts.onProgress?.({ dirsScanned: 0, filesListed: listed + n, skipped: this.skipped.total }),
+      });
+      for (const e of accepted) {
+        listed++;
+        this.uriByRel.set(e.relPath, uriByLocal.get(e.relPath.slice(root.prefix.length))!);
+        yield e;
       }
     }
+  }
+
+  /** Root-relative '/'-separated path of a URI findFiles returned for `root`. */
+  private localPath(root: Root, uri: vscode.Uri): string | undefined {
+    const base = root.folder.uri.path.replace(/\/+$/, '');
+    if (uri.path.startsWith(`${base}/`)) return uri.path.slice(base.length + 1);
+    const rel = vscode.workspace.asRelativePath(uri, false).replace(/\\/g, '/');
+    return rel.startsWith(root.prefix) ? rel.slice(root.prefix.length) : rel;
   }
 
   async read(relPath: string, opts: ReadOptions = {}): Promise<Uint8Array> {
@@ -138,32 +127,5 @@ export class VscodeFileSource implements FileSource {
     const files = vscode.workspace.getConfiguration('files', folder.uri).get<unknown>('exclude');
     const search = vscode.workspace.getConfiguration('search', folder.uri).get<unknown>('exclude');
     return [...enabledGlobs(files), ...enabledGlobs(search)];
-  }
-
-  private async ignoreLayers(root: Root, excludeGlob: string, signal: AbortSignal | undefined): Promise<Map<string, IgnoreLayer>> {
-    const cts = tokenFor(signal);
-    const layers = new Map<string, IgnoreLayer>();
-    try {
-      const uris = await vscode.workspace.findFiles(new vscode.RelativePattern(root.folder, '**/{.gitignore,.ignore}'), excludeGlob, 10_000, cts.token);
-      for (const uri of uris) {
-        throwIfAborted(signal);
-        const rel = vscode.workspace.asRelativePath(uri, false).replace(/\\/g, '/');
-        try {
-          const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
-          const base = ignoreBase(rel);
-          const layer = parseIgnoreFile(base, text);
-          if (!layer) continue;
-          // .gitignore and .ignore in one folder both apply: merge into one layer.
-          const prev = layers.get(base);
-          if (prev) prev.rules.add(text);
-          else layers.set(base, layer);
-        } catch {
-          // An unreadable ignore file ignores nothing, like git.
-        }
-      }
-    } finally {
-      cts.dispose();
-    }
-    return layers;
   }
 }

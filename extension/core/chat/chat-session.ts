@@ -42,22 +42,43 @@ export interface AskOptions {
   signal?: AbortSignal;
   onProgress?: (p: AssistantProgress) => void;
   onToken?: (text: string) => void;
+  /** Called once the prompt is built, before generation starts: what went in and the window, so a UI
+   * can show context chips and the meter before the first token. Not called when the request fails earlier. */
+  onContext?: (ctx: PromptContext) => void;
   /** Gather the repository again instead of reusing this chat's pinned selection. */
   refreshContext?: boolean;
+}
+
+export interface ContextReport {
+  mode: RepositoryContext['mode'];
+  tokens: number;
+  filesListed: number;
+  leftOut: { count: number; examples: string[] };
+  notIndexed: number;
+  skipped: SkipSummary;
+}
+
+/** What a prompt holds, known before generation starts (AskOptions.onContext). */
+export interface PromptContext {
+  /** Paths whose contents went into the prompt, in prompt order. */
+  files: string[];
+  /** The subset of `files` of which only some line ranges went in. */
+  partialFiles: string[];
+  context: ContextReport;
+  /** Tokens of the encoded prompt (the engine may add a BOS token). */
+  promptTokens: number;
+  window: ExtendedWindow;
+  /** History turns dropped from this prompt to make room (oldest first). */
+  droppedTurns: number;
 }
 
 export interface AnswerResult {
   answer: string;
   /** Paths whose contents went into the prompt, in prompt order. */
   files: string[];
-  context: {
-    mode: RepositoryContext['mode'];
-    tokens: number;
-    filesListed: number;
-    leftOut: { count: number; examples: string[] };
-    notIndexed: number;
-    skipped: SkipSummary;
-  };
+  /** The subset of `files` of which only some line ranges went in. */
+  partialFiles: string[];
+  context: ContextReport;
   promptTokens: number;
   cachedTokens: number;
   generatedTokens: number;
@@ -215,6 +236,16 @@ export class ChatSession {
       );
     }
 
+    const files = [...new Set([...(context?.files.map((f) => f.relPath) ?? []), ...(extra?.files ?? [])])];
+    const partialFiles = files.filter((f) => extra?.files.includes(f) || context?.files.find((c) => c.relPath === f)?.whole === false);
+    const report: ContextReport = {
+      mode: context?.mode ?? 'empty', tokens: context?.tokens ?? 0, filesListed: context?.filesListed ?? 0,
+      leftOut: context?.leftOut ?? { count: 0, examples: [] }, notIndexed: context?.notIndexed ?? 0,
+      skipped: context?.skipped ?? { total: 0, byReason: {}, lossyDecoded: { count: 0, examples: [] } },
+    };
+    opts.onContext?.({ files, partialFiles, context: report, promptTokens: tokens.length, window: win, droppedTurns: first });
+    throwIfAborted(opts.signal);
+
     // 3. Generate.
     let generated = 0;
     const stats = await runGeneration(model, {
@@ -227,18 +258,12 @@ export class ChatSession {
         opts.onToken?.(text);
       },
     });
-    const files = [...new Set([...(context?.files.map((f) => f.relPath) ?? []), ...(extra?.files ?? [])])];
     // History keeps the question without excerpts: later prompts stay short, at the price of
     // recomputing from this turn on (the repository prefix before it stays cached).
     this.turns.push({ user: user.content, question: opts.question, answer: stats.text, files });
     this.deps.log?.(`answer: prompt ${stats.promptTokens} tokens (${stats.cachedTokens} cached), ttft ${stats.ttftMs} ms, ${stats.decodeTps.toFixed(1)} tok/s, ${stats.finishReason}`);
     return {
-      answer: stats.text, files,
-      context: {
-        mode: context?.mode ?? 'empty', tokens: context?.tokens ?? 0, filesListed: context?.filesListed ?? 0,
-        leftOut: context?.leftOut ?? { count: 0, examples: [] }, notIndexed: context?.notIndexed ?? 0,
-        skipped: context?.skipped ?? { total: 0, byReason: {}, lossyDecoded: { count: 0, examples: [] } },
-      },
+      answer: stats.text, files, partialFiles, context: report,
       promptTokens: stats.promptTokens, cachedTokens: stats.cachedTokens, generatedTokens: stats.generatedTokens, window: win,
       ttftMs: stats.ttftMs, prefillTps: stats.prefillTps, decodeTps: stats.decodeTps, finishReason: stats.finishReason, droppedTurns: first,
     };

@@ -1,4 +1,4 @@
-export { ChatSession, type ChatSessionDeps, type AskOptions, type AnswerResult, type ChatTurn, type AssistantProgress } from './chat-session';
+export { ChatSession, type ChatSessionDeps, type AskOptions, type AnswerResult, type ChatTurn, type AssistantProgress, type PromptContext, type ContextReport } from './chat-session';
 export { summarizeText, splitByTokens, type SummarizeOptions, type SummaryResult, type SummaryProgress } from './summarize';
 export { DEFAULT_SETTINGS, normalizeSettings, type AssistantSettings, type SelfExtendSettings } from './settings';
 export { resolveWindow, type ExtendedWindow } from './window';

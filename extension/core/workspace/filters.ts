@@ -52,11 +52,4 @@ export class PathFilter {
     if (size > this.maxFileSize) return 'too-large';
     return null;
   }
-
-  /** Whether a path (given by a host that already enumerated it) has a generated folder on its way. */
-  static underGeneratedDir(relPath: string): boolean {
-    const parts = relPath.split('/');
-    for (let i = 0; i < parts.length - 1; i++) if (GENERATED_DIRS.has(parts[i]!)) return true;
-    return false;
-  }
 }

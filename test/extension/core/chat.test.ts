@@ -71,6 +71,28 @@ describe('extension/core/chat: ChatSession', () => {
     assert.equal(chat.history.length, 2);
   });
 
+  it('reports the prompt context (files, tokens, window) once, before the first token', async () => {
+    const root = mk({ 'src/a.ts': 'export const alpha = 1;\n', 'README.md': '# Demo\n' });
+    const model = new FakeModel(512, 8192);
+    const chat = new ChatSession({ model, source: new NodeFileSource(root), settings: () => settings() });
+    const events: string[] = [];
+    let seen: import('../../../extension/core/chat').PromptContext | undefined;
+    const r = await chat.ask({
+      question: 'What is alpha?',
+      onContext: (c) => { events.push('context'); seen = c; assert.equal(model.calls.length, 0, 'before generation starts'); },
+      onToken: () => events.push('token'),
+    });
+    assert.equal(events[0], 'context');
+    assert.equal(events.filter((e) => e === 'context').length, 1);
+    assert.ok(events.length > 1);
+    assert.deepEqual(seen?.files, r.files);
+    assert.deepEqual(seen?.files, ['README.md', 'src/a.ts']);
+    assert.deepEqual(seen?.partialFiles, []);
+    assert.equal(seen?.promptTokens, model.calls[0]!.input.length);
+    assert.equal(seen?.window.groupSize, r.window.groupSize);
+    assert.equal(seen?.context.mode, 'whole');
+  });
+
   it('an edited file invalidates the cache only from that file on', async () => {
     const root = mk({ 'a.ts': 'const first = 1;\n', 'm.ts': 'const middle = 2;\n', 'z.ts': 'const last = 3;\n' });
     const model = new FakeModel(512, 8192);

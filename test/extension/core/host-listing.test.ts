@@ -52,4 +52,41 @@ describe('extension/core/workspace: filterHostListing (rules for host-enumerated
       fs.rmSync(root, { recursive: true, force: true });
     }
   });
+
+  it('applies nested .gitignore layers and .git/info/exclude like git', async () => {
+    const files: Record<string, string> = {
+      '.gitignore': '*.log\nbuild2/\n/tmp\n', 'pkg/.gitignore': '!keep.log\ngen/\n', 'empty/.gitignore': '# nothing\n', '.git/info/exclude': 'secret.txt\n',
+    };
+    const paths = ['a.log', 'src/a.ts', 'x/build2/y.ts', 'tmp/a.ts', 'src/tmp/a.ts', 'pkg/keep.log', 'pkg/other.log', 'pkg/gen/x.ts', 'gen/x.ts', 'secret.txt', 'empty/e.ts', ...Object.keys(files).filter((p) => !p.startsWith('.git/'))];
+    const skipped = new SkipReport();
+    const out = await filterHostListing(paths.map((relPath) => ({ relPath, size: 1 })), {
+      skipped, readIgnoreFile: async (p) => { const c = files[p]; if (c === undefined) throw new Error('ENOENT'); return c; },
+    });
+    assert.deepEqual(out.map((e) => e.relPath).sort(), ['.gitignore', 'empty/.gitignore', 'empty/e.ts', 'gen/x.ts', 'pkg/.gitignore', 'pkg/keep.log', 'src/a.ts', 'src/tmp/a.ts']);
+    assert.equal(skipped.countOf('gitignore'), 6);
+  });
+
+  it('with a host stat: stats only path-accepted files, applies size/kind/unreadable, prefixes multi-root paths and caps the count', async () => {
+    const statted: string[] = [];
+    const skipped = new SkipReport();
+    const entries = ['node_modules/x.js', 'yarn.lock', 'a.ts', 'big.ts', 'dir', 'gone.ts', 'b.ts', 'z.ts'].map((relPath) => ({ relPath, size: 0, uri: `mem:/${relPath}` }));
+    const progress: number[] = [];
+    const out = await filterHostListing(entries, {
+      skipped, maxFileSize: 100, maxFiles: 2, pathPrefix: 'web/', onProgress: (n) => progress.push(n),
+      stat: async (e) => {
+        statted.push(e.relPath);
+        if (e.relPath === 'gone.ts') throw new Error('ENOENT');
+        return { size: e.relPath === 'big.ts' ? 1000 : 10, mtimeMs: 7, isFile: e.relPath !== 'dir' };
+      },
+    });
+    assert.deepEqual(statted.sort(), ['a.ts', 'b.ts', 'big.ts', 'dir', 'gone.ts', 'z.ts'], 'ignored/generated/lock files are never stat\'ed');
+    assert.deepEqual(out, [{ relPath: 'web/a.ts', size: 10, mtimeMs: 7, uri: 'mem:/a.ts' }, { relPath: 'web/b.ts', size: 10, mtimeMs: 7, uri: 'mem:/b.ts' }]);
+    const s = skipped.summary().byReason;
+    assert.deepEqual(s['too-large']?.examples, ['web/big.ts']);
+    assert.deepEqual(s['not-regular']?.examples, ['web/dir']);
+    assert.deepEqual(s['unreadable']?.examples, ['web/gone.ts']);
+    assert.deepEqual(s['max-files']?.examples, ['web/z.ts']);
+    assert.deepEqual(s['generated-folder']?.examples, ['web/node_modules/x.js']);
+    assert.equal(progress.at(-1), 2);
+  });
 });

@@ -9,7 +9,8 @@ import { NodeFileSource } from '../../../extension/core/workspace/node-file-sour
 import { resolveWindow } from '../../../extension/core/chat/window';
 import type { AnswerContext } from '../../../extension/vscode/answer-backend';
 import type { EngineApi, GenerateChunk, GenerateOptions, Model } from '../../../gpu/engine/types';
-import type { ProgressPhase } from '../../../extension/protocol';
+import type { ExtensionMessage, ProgressPhase } from '../../../extension/protocol';
+import { ChatController } from '../../../extension/vscode/chat-controller';
 
 /** A character-level stand-in for the engine: enough for the adapter's plumbing, no GPU. */
 function fakeModel(reply: string, seen: GenerateOptions[]): Model {
@@ -85,6 +86,36 @@ describe('extension/vscode CoreBackend (with a fake engine)', () => {
     await backend.answer({ kind: 'ask', chatId: 'c1', question: 'And again?', history: [{ role: 'user', content: 'How is the price computed?' }, { role: 'assistant', content: 'It doubles.' }], signal: new AbortController().signal }, e2.ev);
     assert.equal(e2.contexts.at(-1)?.meter.group, 8);
     assert.deepEqual(seen[1]?.selfExtend, { groupSize: 8, neighborWindow: 512 });
+  });
+
+  it('reports chips and the meter as soon as the prompt is built, before the first token', async () => {
+    const { backend, seen } = setup({ modelPath: '/m/fake.gguf', groupSize: 4, neighborWindow: 512 }, 'Yes.');
+    const order: string[] = [];
+    const contexts: AnswerContext[] = [];
+    await backend.answer({ kind: 'ask', chatId: 'c9', question: 'Where is pricing?', history: [], signal: new AbortController().signal }, {
+      progress: () => undefined,
+      context: (c) => { order.push(`context:${seen.length}`); contexts.push(c); },
+      token: () => order.push('token'),
+    });
+    assert.equal(order[0], 'context:0', 'context before generation started');
+    assert.deepEqual(contexts[0]?.chips.map((c) => c.path).sort(), ['README.md', 'src/pricing.js']);
+    assert.ok((contexts[0]?.meter.usedTokens ?? 0) > 0);
+    assert.equal(contexts[0]?.meter.group, 4);
+  });
+
+  it('the chat controller shows the chips in answerStart, ahead of every streamed token', async () => {
+    const { backend } = setup({ modelPath: '/m/fake.gguf' }, 'Yes.');
+    const store = { save: async () => undefined, load: async () => undefined, delete: async () => undefined, list: async () => [], latest: async () => undefined };
+    const ctrl = new ChatController({ store, backend, hostAction: () => undefined, curatedModels: [], modelStatus: () => ({ phase: 'ready' }), log: () => undefined });
+    const msgs: ExtensionMessage[] = [];
+    ctrl.attach((m) => msgs.push(m));
+    await ctrl.ask('Where is pricing?');
+    const first = msgs.findIndex((m) => m.type === 'answerStart' || m.type === 'token');
+    const start = msgs[first];
+    assert.ok(start && start.type === 'answerStart', 'the answer starts with its context, not a token');
+    assert.deepEqual(start.chips.map((c) => c.path).sort(), ['README.md', 'src/pricing.js']);
+    assert.ok(start.meter && start.meter.usedTokens > 0);
+    assert.ok(msgs.some((m) => m.type === 'token'));
   });
 
   it('summarizes with the file as the chip, reported before any token', async () => {
