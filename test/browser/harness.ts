@@ -3,7 +3,8 @@
 // stub acquireVsCodeApi that records what the webview posts. Every request is recorded, both by the browser
 // and by the server, so tests can prove nothing else was fetched.
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -82,12 +83,17 @@ export function chromiumAvailable(): boolean {
 }
 
 export async function launch(): Promise<Browser> {
-  return chromium.launch({
+  // Chromium writes crash-report settings and dconf state under $HOME; give it a throwaway one.
+  const home = mkdtempSync(join(tmpdir(), 'selfextend-browser-home-'));
+  const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
+    env: { ...process.env, HOME: home, XDG_CONFIG_HOME: join(home, '.config'), XDG_CACHE_HOME: join(home, '.cache') },
     // No sandbox: CI runs as root in a container. The rest keeps Chromium from phoning home on its own.
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
   });
+  browser.on('disconnected', () => rmSync(home, { recursive: true, force: true }));
+  return browser;
 }
 
 export type ThemeKind = 'light' | 'dark' | 'high-contrast';
