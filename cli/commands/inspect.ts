@@ -2,6 +2,7 @@
 import type { CliCommand } from '../command';
 import { parse } from '../args';
 import { openGGUF } from '../../gpu/gguf/reader';
+import { q } from '../../gpu/gguf/errors';
 import { summarizeModel, type ModelSummary } from '../../gpu/model/summary';
 
 const USAGE = `usage: selfextend inspect MODEL.gguf [--json]
@@ -53,10 +54,12 @@ function bytes(n: number): string {
 
 export function formatSummary(s: ModelSummary): string {
   const d = s.dims;
+  // Strings from the file go through q(): a hostile name must not put terminal escapes on screen.
+  const txt = (v: string | null, none: string) => (v === null ? none : /^[\x20-\x7e]{1,80}$/.test(v) ? v : q(v));
   const rows: [string, string][] = [
     ['file', `${s.path} (${bytes(s.fileSize)}, GGUF v${s.ggufVersion}, alignment ${s.alignment}, ${s.metadataCount} metadata keys)`],
-    ['name', s.name ?? '(none)'],
-    ['architecture', `${s.architecture ?? '(missing)'}${s.supported ? ' (supported)' : ''}`],
+    ['name', txt(s.name, '(none)')],
+    ['architecture', `${txt(s.architecture, '(missing)')}${s.supported ? ' (supported)' : ''}`],
     ['dims', `embedding ${int(d.embedding)}, layers ${int(d.layers)}, heads ${int(d.heads)}, kv heads ${int(d.kvHeads)}, head dim ${int(d.headDim)}, ffn ${int(d.ffn)}, vocab ${int(d.vocab)}`],
     ['parameters', `${int(s.nParams)} (${human(s.nParams)}), ${bytes(s.tensorBytes)} of tensor data`],
     ['tensors', `${s.tensorCount}: ${Object.entries(s.tensorTypes).map(([t, n]) => `${t} x${n}`).join(', ') || 'none'}`],
@@ -64,7 +67,7 @@ export function formatSummary(s: ModelSummary): string {
     ['rope', `${s.rope.layout ?? '?'} pairs, base ${s.rope.base ?? '?'}, dim ${s.rope.dim ?? '?'}, scaling ${s.rope.scaling}${s.rope.scalingFactor !== null ? ` x${s.rope.scalingFactor}` : ''}${s.rope.freqFactors !== null ? ` (rope_freqs: ${s.rope.freqFactors} factors)` : ''}`],
     ['norm eps', s.normEps === null ? '?' : String(Number(s.normEps.toPrecision(6)))],
     ['output', s.tensorCount === 0 ? '(no tensors: vocabulary-only file)' : s.tiedEmbeddings ? 'tied to token_embd.weight' : 'separate output.weight'],
-    ['tokenizer', s.tokenizer.model ? `${s.tokenizer.model}${s.tokenizer.pre ? ` (pre ${s.tokenizer.pre})` : ''}, ${int(s.tokenizer.tokens)} tokens` : '(none)'],
+    ['tokenizer', s.tokenizer.model !== null ? `${txt(s.tokenizer.model, '')}${s.tokenizer.pre !== null ? ` (pre ${txt(s.tokenizer.pre, '')})` : ''}, ${int(s.tokenizer.tokens)} tokens` : '(none)'],
     ['chat template', s.hasChatTemplate ? 'present' : 'absent (a plain-text fallback prompt is used)'],
     ['status', s.supported ? 'supported' : `NOT SUPPORTED (${s.reason?.code}): ${s.reason?.message}`],
   ];

@@ -34,3 +34,15 @@ export class GGUFError extends Error {
 export function isGGUFError(e: unknown): e is GGUFError {
   return e instanceof GGUFError;
 }
+
+/**
+ * Quotes a string taken from a file for an error message or terminal output: at most `max` characters,
+ * control characters escaped, so a hostile key cannot flood a message or send terminal escapes.
+ */
+export function q(s: string, max = 80): string {
+  const short = s.length > max ? `${s.slice(0, max)}…` : s;
+  const esc = short.replace(/[\u0000-\u001f\u007f-\u009f\\']/g, (c) =>
+    c === "'" ? "\\'" : c === '\\' ? '\\\\' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  );
+  return `'${esc}'`;
+}

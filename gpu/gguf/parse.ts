@@ -1,7 +1,7 @@
 // Synchronous GGUF header parser (v2/v3) over any ByteSource. Every count, length, dimension and offset
 // is checked against the bytes that remain and against a memory bound *before* anything is allocated,
 // so a hostile or truncated file costs at most MAX_HEADER_MEMORY of estimated heap, then a GGUFError.
-import { GGUFError } from './errors';
+import { GGUFError, q } from './errors';
 import { ggmlTypeName, ggmlTypeTraits } from './ggml-types';
 import { Cursor, MemorySource, type ByteSource } from './source';
 import { GGUFValueType, type GGUFArray, type GGUFMetadataEntry, type GGUFTensorInfo, type GGUFValue } from './types';
@@ -183,8 +183,8 @@ class HeaderParser {
     const metadata = new Map<string, GGUFMetadataEntry>();
     for (let i = 0; i < nKv; i++) {
       const key = this.string(() => `the key of metadata entry ${i}`, MAX_KEY_BYTES);
-      const what = () => `metadata key '${key}'`;
-      if (metadata.has(key)) throw new GGUFError('duplicate-key', `metadata key '${key}' appears twice`);
+      const what = () => `metadata key ${q(key)}`;
+      if (metadata.has(key)) throw new GGUFError('duplicate-key', `metadata key ${q(key)} appears twice`);
       const type = c.u32(() => `the value type of ${what()}`);
       if (!isValueType(type)) throw new GGUFError('bad-value-type', `${what()} has unknown value type ${type} (valid: 0..12)`);
       const value = this.value(type, 0, what);
@@ -197,11 +197,11 @@ class HeaderParser {
     for (let i = 0; i < nTensors; i++) {
       const name = this.string(() => `the name of tensor ${i}`);
       if (Buffer.byteLength(name) >= GGML_MAX_NAME) {
-        throw new GGUFError('too-large', `tensor ${i} has a ${Buffer.byteLength(name)}-byte name (ggml allows at most ${GGML_MAX_NAME - 1}): '${name.slice(0, 80)}'`);
+        throw new GGUFError('too-large', `tensor ${i} has a ${Buffer.byteLength(name)}-byte name (ggml allows at most ${GGML_MAX_NAME - 1}): ${q(name)}`);
       }
-      if (names.has(name)) throw new GGUFError('duplicate-key', `tensor '${name}' appears twice`);
+      if (names.has(name)) throw new GGUFError('duplicate-key', `tensor ${q(name)} appears twice`);
       names.add(name);
-      const what = () => `tensor '${name}'`;
+      const what = () => `tensor ${q(name)}`;
       this.charge(256, what);
       const nDims = c.u32(() => `the dimension count of ${what()}`);
       if (nDims > GGML_MAX_DIMS) throw new GGUFError('bad-shape', `${what()} has ${nDims} dimensions (ggml allows at most ${GGML_MAX_DIMS})`);
@@ -266,10 +266,10 @@ class HeaderParser {
   private checkPlacement(tensors: readonly GGUFTensorInfo[], dataOffset: number, alignment: number, size: number): void {
     for (const t of tensors) {
       const rel = t.fileOffset - dataOffset;
-      if (rel % alignment !== 0) throw new GGUFError('bad-offset', `tensor '${t.name}' has data offset ${rel}, which is not a multiple of the alignment ${alignment}`);
-      if (t.fileOffset > size) throw new GGUFError('bad-offset', `tensor '${t.name}' starts at byte ${t.fileOffset}, beyond the end of the file (${size} bytes; truncated or corrupt file?)`);
+      if (rel % alignment !== 0) throw new GGUFError('bad-offset', `tensor ${q(t.name)} has data offset ${rel}, which is not a multiple of the alignment ${alignment}`);
+      if (t.fileOffset > size) throw new GGUFError('bad-offset', `tensor ${q(t.name)} starts at byte ${t.fileOffset}, beyond the end of the file (${size} bytes; truncated or corrupt file?)`);
       if (t.byteLength >= 0 && t.fileOffset + t.byteLength > size) {
-        throw new GGUFError('truncated', `tensor '${t.name}' (${ggmlTypeName(t.type)}, ${t.byteLength} bytes at byte ${t.fileOffset}) extends past the end of the file (${size} bytes); the file is truncated or corrupt`);
+        throw new GGUFError('truncated', `tensor ${q(t.name)} (${ggmlTypeName(t.type)}, ${t.byteLength} bytes at byte ${t.fileOffset}) extends past the end of the file (${size} bytes); the file is truncated or corrupt`);
       }
     }
     const sorted = tensors.filter((t) => t.byteLength > 0).sort((a, b) => a.fileOffset - b.fileOffset);
@@ -277,7 +277,7 @@ class HeaderParser {
       const a = sorted[i - 1]!;
       const b = sorted[i]!;
       if (a.fileOffset + a.byteLength > b.fileOffset) {
-        throw new GGUFError('bad-offset', `tensors '${a.name}' [${a.fileOffset}, ${a.fileOffset + a.byteLength}) and '${b.name}' [${b.fileOffset}, ...) overlap`);
+        throw new GGUFError('bad-offset', `tensors ${q(a.name)} [${a.fileOffset}, ${a.fileOffset + a.byteLength}) and ${q(b.name)} [${b.fileOffset}, ...) overlap`);
       }
     }
   }

@@ -1,7 +1,7 @@
 // Opens a GGUF file: parses the header with positioned reads (never the whole file) and hands out
 // tensor bytes on demand, bounds-checked against the tensor and the file.
 import { open, type FileHandle } from 'node:fs/promises';
-import { GGUFError } from './errors';
+import { GGUFError, q } from './errors';
 import { ggmlTypeName } from './ggml-types';
 import { parseGGUFHeader, parseGGUFHeaderFrom, valueTypeName, type GGUFHeader, type ParseOptions } from './parse';
 import { FdSource } from './source';
@@ -75,11 +75,11 @@ class GGUFFileImpl implements GGUFFile {
 
   async readTensorBytes(t: GGUFTensorInfo, offset = 0, length?: number): Promise<Uint8Array> {
     if (this.closed) throw new Error(`${this.path} is closed`);
-    if (this.byName.get(t.name) !== t) throw new GGUFError('missing-tensor', `tensor '${t.name}' does not belong to ${this.path}`);
-    if (t.byteLength < 0) throw new GGUFError('unsupported-type', `tensor '${t.name}' has ${ggmlTypeName(t.type)}, whose size is unknown; its bytes cannot be read`);
+    if (this.byName.get(t.name) !== t) throw new GGUFError('missing-tensor', `tensor ${q(t.name)} does not belong to ${this.path}`);
+    if (t.byteLength < 0) throw new GGUFError('unsupported-type', `tensor ${q(t.name)} has ${ggmlTypeName(t.type)}, whose size is unknown; its bytes cannot be read`);
     const len = length ?? t.byteLength - offset;
     if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(len) || offset < 0 || len < 0 || offset + len > t.byteLength) {
-      throw new RangeError(`readTensorBytes('${t.name}'): range [${offset}, ${offset + len}) is outside the tensor's ${t.byteLength} bytes`);
+      throw new RangeError(`readTensorBytes(${q(t.name)}): range [${offset}, ${offset + len}) is outside the tensor's ${t.byteLength} bytes`);
     }
     return this.bytes.read(t.fileOffset + offset, len);
   }

@@ -2,8 +2,8 @@
 // tensors (names, shapes, types) that configuration implies, so the engine never meets a surprise
 // half-way through loading gigabytes.
 import { basename } from 'node:path';
-import { GGUFError } from '../gguf/errors';
-import { ggmlTypeName, isSupportedType, SUPPORTED_TYPES } from '../gguf/ggml-types';
+import { GGUFError, q } from '../gguf/errors';
+import { ggmlTypeName, ggmlTypeTraits, isSupportedType, SUPPORTED_TYPES } from '../gguf/ggml-types';
 import { GGMLType, GGUFValueType, type GGUFFile, type GGUFTensorInfo } from '../gguf/types';
 import type { Architecture, ModelConfig, RopeConfig, RopeLayout } from './types';
 
@@ -24,7 +24,7 @@ function isArchitecture(s: string): s is Architecture {
 export function readHyperParams(file: GGUFFile): Omit<ModelConfig, 'rope' | 'tiedEmbeddings' | 'qkvBias' | 'qkNorm' | 'nParams' | 'tensorTypes' | 'vocabSize'> & { ropeBase: number; ropeDim: number } {
   const archName = file.getString('general.architecture');
   if (!isArchitecture(archName)) {
-    throw new GGUFError('unsupported-arch', `architecture '${archName}' is not supported (supported: ${SUPPORTED_ARCHITECTURES.join(', ')})`);
+    throw new GGUFError('unsupported-arch', `architecture ${q(archName)} is not supported (supported: ${SUPPORTED_ARCHITECTURES.join(', ')})`);
   }
   const arch: Architecture = archName;
   const k = (s: string) => `${arch}.${s}`;
@@ -90,7 +90,7 @@ function ropeScaling(file: GGUFFile, arch: Architecture): { scalingType: string;
     // llama.cpp: freq_scale = 1/factor, i.e. positions are divided by the factor.
     return { scalingType: 'linear', linearScale: 1 / f };
   }
-  throw new GGUFError('unsupported-feature', `RoPE scaling type '${type}' (${arch}.rope.scaling.type) is not supported (supported: none, linear); SelfExtend stretches context without it — use a file converted without ${type} scaling`);
+  throw new GGUFError('unsupported-feature', `RoPE scaling type ${q(type)} (${arch}.rope.scaling.type) is not supported (supported: none, linear); SelfExtend stretches context without it — use a file converted without ${q(type)} scaling`);
 }
 
 /** Every tensor name the layout implies, with its ggml shape ([in, out] for matrices). */
@@ -136,12 +136,13 @@ function requireTensor(file: GGUFFile, name: string, arch: string): GGUFTensorIn
   return t;
 }
 
+/** Called once every tensor name is known to be one of the layout's, so names need no quoting. */
 export function checkTensorType(t: GGUFTensorInfo): void {
   if (!isSupportedType(t.type)) {
     const names = SUPPORTED_TYPES.map((x) => ggmlTypeName(x)).join(', ');
     throw new GGUFError(
       'unsupported-type',
-      `tensor ${t.name} has type ${ggmlTypeName(t.type)} (id ${t.type}), which is not supported (supported: ${names}); use a Q4_K_M, Q5_K_M, Q8_0 or F16 file`,
+      `tensor ${t.name} has ${ggmlTypeTraits(t.type) ? `type ${ggmlTypeName(t.type)} (id ${t.type})` : `an unknown type id ${t.type}`}, which is not supported (supported: ${names}); use a Q4_K_M, Q5_K_M, Q8_0 or F16 file`,
     );
   }
 }
@@ -217,7 +218,7 @@ export async function describeModel(file: GGUFFile): Promise<ModelConfig> {
   // pass would be wrong: refuse instead of producing plausible garbage.
   for (const t of file.tensors) {
     if (!expected.has(t.name) && t.name !== 'rope_freqs.weight') {
-      throw new GGUFError('unsupported-feature', `tensor ${t.name} is not part of the supported ${arch} layout (mixture-of-experts, output biases and other variants are not supported)`);
+      throw new GGUFError('unsupported-feature', `tensor ${q(t.name)} is not part of the supported ${arch} layout (mixture-of-experts, output biases and other variants are not supported)`);
     }
   }
   const tensorTypes: Record<string, number> = {};

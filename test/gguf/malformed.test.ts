@@ -102,6 +102,12 @@ describe('gguf reader: malformed files get a typed, readable error', () => {
     assert.equal(ok.metadata.get('k')!.value, '▁ü😀');
   });
 
+  it('quotes hostile keys in messages: control characters escaped, length capped', async () => {
+    const key = '\u001b[2J' + 'k'.repeat(500);
+    const e = await rejectsWith(() => parse(new Raw().header(0, 1).str(key).u32(99).build()), 'bad-value-type', /metadata key '\\x1b\[2Jk+…' has unknown value type 99/);
+    assert.ok(e.message.length < 200);
+  });
+
   it('duplicate metadata keys and tensor names', async () => {
     await rejectsWith(() => parse(new Raw().header(0, 2).kvU32('a.b', 1).kvU32('a.b', 2).build()), 'duplicate-key', /metadata key 'a\.b' appears twice/);
     const spec = tinySpec();
