@@ -179,36 +179,35 @@ async function main() {
     const question = 'Where is the restock rule, and what discount do bulk orders get?';
     const n = answerCount() + 1;
     const before = await answers.count();
+    // Record, inside the webview, every length the streaming answer is rendered at: streaming means the
+    // user saw it grow through several renders (an observer sees each one; polling could miss them).
+    await chat.locator('body').evaluate(() => {
+      const lengths = (window.__streamLengths = []);
+      new MutationObserver(() => {
+        const busyTurn = document.querySelector('article.turn.assistant[aria-busy="true"] .markdown');
+        const len = busyTurn?.textContent.length ?? 0;
+        if (len > 0 && lengths[lengths.length - 1] !== len) lengths.push(len);
+      }).observe(document.querySelector('main.messages'), { childList: true, subtree: true, characterData: true, attributes: true });
+    });
     await chat.locator('textarea.input').fill(question);
     await chat.locator('textarea.input').press('Enter');
     // The first answer loads the model and reads the workspace first (about a minute on lavapipe).
     await waitFor('the answer to appear', async () => (await answers.count()) > before, 240000);
     const turn = answers.last();
-    // Sample the answer while it is busy: streaming means the user saw it grow over several samples.
-    const lengths = new Set();
-    await waitFor(
-      'the answer to finish',
-      async () => {
-        const state = await turn.getAttribute('aria-busy');
-        const len = (await turn.locator('.markdown').innerText()).length;
-        if (state === 'true' && len > 0) lengths.add(len);
-        return state === 'false' && (await busy()) === 'false';
-      },
-      180000,
-      50,
-    );
+    await waitFor('the answer to finish', async () => (await turn.getAttribute('aria-busy')) === 'false' && (await busy()) === 'false', 180000, 200);
+    const lengths = await chat.locator('body').evaluate(() => window.__streamLengths);
     const marker = await waitAnswerMarker(n, 30000);
     const text = await turn.locator('.markdown').innerText();
     const chips = await turn.locator('.chip').evaluateAll((bs) => bs.map((b) => b.dataset.path));
     firstAnswer = { marker, chips };
-    expect(lengths.size >= 2, `saw the answer at ${lengths.size} partial length(s) while streaming; expected it to grow`);
+    expect(lengths.length >= 2, `the answer was rendered at ${lengths.length} partial length(s) while streaming; expected it to grow`);
     expect(text.trim().length > 0, 'the answer has text');
     expect(marker.error === undefined, `the answer failed: ${marker.error}`);
     expect(chips.length > 0, 'context chips are shown');
     expect(chips.every((c) => FIXTURE_FILES.includes(c)), `chips name workspace files: ${chips.join(', ')}`);
     expect(JSON.stringify([...chips].sort()) === JSON.stringify([...marker.files].sort()), `chips ${chips} match the files used ${marker.files}`);
     await shootChat('chat-dark.png');
-    return `${lengths.size} partial renders, ${text.length} chars, chips: ${chips.join(', ')}, G=${marker.group} W=${marker.window}`;
+    return `${lengths.length} partial renders (${lengths.slice(0, 6).join(', ')}…), ${text.length} chars, chips: ${chips.join(', ')}, G=${marker.group} W=${marker.window}`;
   });
 
   await check('c. Stop during a long generation stops within a second and returns to idle', async () => {
