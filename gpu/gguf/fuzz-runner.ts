@@ -27,6 +27,8 @@ export interface FuzzOptions {
   root: string;
   /** First case index (to replay one case: start = i, cases = 1). */
   start?: number;
+  /** Harness self-test: make these case indices hang, throw a non-GGUF error, or kill the worker. */
+  inject?: { hang?: number; crash?: number; die?: number };
   onProgress?: (done: number, r: FuzzReport) => void;
 }
 
@@ -62,9 +64,10 @@ export function isReadable(message: string): boolean {
   return message.length >= 12 && message.length <= 1000 && !/undefined|\[object |[\u0000-\u001f\u007f]/.test(message);
 }
 
+// tsx is resolved here, not in the worker: an eval worker resolves modules from the current directory.
 const WORKER_BOOT = `
 const { workerData } = require('node:worker_threads');
-require('tsx/cjs');
+require(workerData.tsx);
 require(workerData.entry);
 `;
 
@@ -75,7 +78,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     writeFileSync(path, c.bytes);
     return { name: c.name, path };
   });
-  const init: WorkerInit = { entry: join(__dirname, 'fuzz-worker.ts'), corpus, seed: opts.seed, tmpDir: tmp };
+  const init: WorkerInit = { entry: join(__dirname, 'fuzz-worker.ts'), tsx: require.resolve('tsx/cjs'), corpus, seed: opts.seed, tmpDir: tmp, inject: opts.inject ?? {} };
   const limit = opts.caseTimeoutMs ?? 10_000;
   const start = opts.start ?? 0;
   const end = start + opts.cases;
@@ -116,6 +119,8 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
       const w = new Worker(WORKER_BOOT, { eval: true, execArgv: [], workerData: init, resourceLimits: { maxOldGenerationSizeMb: 1024 } });
       await new Promise<void>((resolve, reject) => {
         let current = -1;
+        let inFlight = false;
+        let stopping = false;
         let timer: NodeJS.Timeout | undefined;
         let finished = false;
         const done = (err?: Error) => {
@@ -123,17 +128,31 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
           finished = true;
           if (timer) clearTimeout(timer);
           w.removeAllListeners();
+          w.on('error', () => {}); // late errors from a worker we are discarding
           if (err) reject(err);
           else resolve();
         };
+        const lost = (why: string) => {
+          // The worker died with a case in flight: that case crashed the loader's process.
+          clearTimeout(timer);
+          inFlight = false;
+          r.cases++;
+          r.crashes++;
+          fail({ index: current, kind: 'crash', source: '?', mutation: `case ${current} (replay with --start ${current} --cases 1)`, message: why });
+          opts.onProgress?.(r.cases, r);
+        };
         const send = () => {
           if (next >= end) {
+            stopping = true;
             w.postMessage('stop');
             void w.terminate().then(() => done());
             return;
           }
           current = next++;
+          inFlight = true;
           timer = setTimeout(() => {
+            inFlight = false;
+            stopping = true;
             r.cases++;
             r.hangs++;
             fail({ index: current, kind: 'hang', source: '?', mutation: `case ${current} (replay with --start ${current} --cases 1)`, message: `still running after ${limit} ms` });
@@ -145,18 +164,20 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
         w.on('message', (m: CaseResult | 'ready') => {
           if (m === 'ready') return send();
           clearTimeout(timer);
+          inFlight = false;
           record(m);
           send();
         });
         w.on('error', (e) => {
           if (current < 0) return done(e); // the worker could not even start: a harness problem
-          clearTimeout(timer);
-          r.cases++;
-          r.crashes++;
-          fail({ index: current, kind: 'crash', source: '?', mutation: `case ${current}`, message: `worker died: ${e.message}` });
+          if (inFlight) lost(`worker died: ${e.message}`);
           done();
         });
-        w.on('exit', () => done());
+        w.on('exit', (code) => {
+          if (current < 0 && !stopping) return done(new Error(`fuzz worker exited (code ${code}) before it was ready`));
+          if (inFlight && !stopping) lost(`worker exited with code ${code}`);
+          done();
+        });
       });
     }
   };

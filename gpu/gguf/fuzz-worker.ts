@@ -12,9 +12,13 @@ import { summarizeModel } from '../model/summary';
 
 export interface WorkerInit {
   entry: string;
+  /** Resolved path of tsx's CommonJS hook (the worker loads TypeScript through it). */
+  tsx: string;
   corpus: { name: string; path: string }[];
   seed: number;
   tmpDir: string;
+  /** Harness self-test hooks (see FuzzOptions.inject). */
+  inject: { hang?: number; crash?: number; die?: number };
 }
 
 export type CaseOutcome = 'accepted' | 'rejected' | 'crash';
@@ -72,6 +76,9 @@ async function main(): Promise<void> {
       const t0 = performance.now();
       let res: CaseResult;
       try {
+        if (msg.index === init.inject.hang) for (;;);
+        if (msg.index === init.inject.crash) throw new TypeError('injected crash');
+        if (msg.index === init.inject.die) process.exit(3);
         await load(file);
         res = { ...base, outcome: 'accepted', ms: performance.now() - t0, alloc: memNow() - m0 };
       } catch (e) {

@@ -33,6 +33,16 @@ describe('gguf fuzzing (issue 7)', function () {
     assert.equal(allocBound(1 << 20), 64 * 2 ** 20 + 4 * 2 ** 20);
   });
 
+  it('counts an injected hang, a non-GGUF error and a dying worker, and carries on', async () => {
+    const r = await runFuzz({ cases: 8, seed: 5, root: ROOT, caseTimeoutMs: 4000, inject: { hang: 2, crash: 4, die: 6 } });
+    assert.equal(r.cases, 8);
+    assert.equal(r.hangs, 1);
+    assert.equal(r.crashes, 2);
+    assert.equal(r.rejected + r.accepted, 5);
+    assert.deepEqual(r.failures.map((f) => [f.index, f.kind]).sort(), [[2, 'hang'], [4, 'crash'], [6, 'crash']]);
+    assert.match(r.failures.find((f) => f.index === 4)!.message, /TypeError: injected crash/);
+  });
+
   it('500 cases: 0 crashes, 0 hangs, 0 over the memory bound, every rejection readable', async () => {
     const r = await runFuzz({ cases: 500, seed: 20261128, root: join(ROOT), caseTimeoutMs: 30_000 });
     const detail = r.failures.map((f) => `${f.kind} #${f.index} ${f.source} [${f.mutation}]: ${f.message.split('\n')[0]}`).join('\n');
