@@ -109,6 +109,8 @@ DPID=$!
 wait "$DPID"; RC=$?
 T3=$(ms)
 echo "run.sh: install-extension $((T1 - T0)) ms, server ready $((T2 - T1)) ms, driver $((T3 - T2)) ms, total $((T3 - T0)) ms; rc=$RC; logs in $RUN"
-# Keep the extension host log next to the screenshots: it is where a failure's cause usually is.
-find "$RUN/data/logs" -name 'exthost*.log' -path '*window1*' -exec cp {} "$REPORTS/exthost.log" \; 2>/dev/null || true
+# Keep the extension host's logs next to the screenshots: they are where a failure's cause usually is.
+find "$RUN/data/logs" -name 'remoteexthost.log' -exec cp {} "$REPORTS/exthost.log" \; 2>/dev/null || true
+find "$RUN/data/logs" -name '*-SelfExtend.log' -exec cp {} "$REPORTS/selfextend-output.log" \; 2>/dev/null || true
+cp "$RUN/server.log" "$REPORTS/code-server.log" 2>/dev/null || true
 exit $RC
