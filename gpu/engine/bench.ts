@@ -32,7 +32,7 @@ export interface BenchResult {
   nParams: number;
   weightBytes: number;
   engine: SideFigures & { decodeLongSelfExtend: number; selfExtend: SelfExtendParams };
-  llamaCpp: SideFigures | { error: string };
+  llamaCpp: (SideFigures & { threads: Record<string, number> }) | { error: string };
   bandwidth: { copyGBps: number; q8MatvecGBps: number; fractionOfCopy: number; decodeWeightGBps: number };
 }
 
@@ -80,11 +80,35 @@ async function engineFigures(m: GpuModel, log: (s: string) => void): Promise<Ben
   return { prefill, decodeShort, decodeLong, decodeLongSelfExtend, selfExtend };
 }
 
-async function llamaCppFigures(path: string, vocab: number, log: (s: string) => void): Promise<SideFigures> {
+/**
+ * llama.cpp at 1 thread and at all cores, best of the two per metric: its worker threads spin on
+ * barriers, so on an oversubscribed machine more threads can be 50x slower for single-token decode.
+ */
+async function llamaCppBest(path: string, vocab: number, log: (s: string) => void): Promise<SideFigures & { threads: Record<string, number> }> {
+  const counts = [...new Set([1, os.cpus().length])];
+  const runs: Array<{ t: number; f: SideFigures }> = [];
+  for (const t of counts) runs.push({ t, f: await llamaCppFigures(path, vocab, t, (s) => log(`${s} (${t} thread${t > 1 ? 's' : ''})`)) });
+  const best = (get: (f: SideFigures) => number): { v: number; t: number } =>
+    runs.reduce((a, r) => (get(r.f) > a.v ? { v: get(r.f), t: r.t } : a), { v: -1, t: 0 });
+  const prefill: Record<string, number> = {};
+  const threads: Record<string, number> = {};
+  for (const n of PREFILL_SIZES) {
+    const b = best((f) => f.prefill[n]);
+    prefill[n] = b.v;
+    threads[`prefill_${n}`] = b.t;
+  }
+  const ds = best((f) => f.decodeShort);
+  const dl = best((f) => f.decodeLong);
+  threads.decode_short = ds.t;
+  threads.decode_long = dl.t;
+  return { prefill, decodeShort: ds.v, decodeLong: dl.v, threads };
+}
+
+async function llamaCppFigures(path: string, vocab: number, threads: number, log: (s: string) => void): Promise<SideFigures> {
   const nlc = await import('node-llama-cpp');
   const llama = await nlc.getLlama({ gpu: false, build: 'never', logLevel: nlc.LlamaLogLevel.error });
   const model = await llama.loadModel({ modelPath: path });
-  const ctx = await model.createContext({ contextSize: 2048 + 128, batchSize: 512, threads: os.cpus().length });
+  const ctx = await model.createContext({ contextSize: 2048 + 128, batchSize: 512, threads });
   try {
     const seq = ctx.getSequence();
     const prefill: Record<string, number> = {};
@@ -192,7 +216,7 @@ export async function runBench(path: string, log: (s: string) => void, opts: { s
   if (opts.skipLlamaCpp) llamaCpp = { error: 'skipped (--no-llama-cpp)' };
   else {
     try {
-      llamaCpp = await llamaCppFigures(path, m.config.vocabSize, log);
+      llamaCpp = await llamaCppBest(path, m.config.vocabSize, log);
     } catch (e) {
       llamaCpp = { error: e instanceof Error ? e.message : String(e) };
     }

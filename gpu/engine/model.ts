@@ -127,6 +127,31 @@ export class GpuModel implements Model {
     return e;
   }
 
+  /**
+   * Submits recorded work inside a validation error scope: a kernel that fails validation (e.g. an
+   * adapter limit we did not anticipate) must fail the request loudly, not return garbage tokens.
+   */
+  private record(s: Session, fill: (enc: GPUCommandEncoder) => void): Promise<GPUError | null> {
+    s.ctx.device.pushErrorScope('validation');
+    const enc = s.ctx.device.createCommandEncoder();
+    try {
+      fill(enc);
+    } catch (e) {
+      void s.ctx.device.popErrorScope().catch(() => null);
+      s.forward.arena.reset();
+      throw e;
+    }
+    s.forward.arena.flush();
+    s.ctx.device.queue.submit([enc.finish()]);
+    s.forward.arena.reset();
+    return s.ctx.device.popErrorScope();
+  }
+
+  private static async check(scope: Promise<GPUError | null>): Promise<void> {
+    const err = await scope.catch(() => null);
+    if (err) throw new Error(`GPU validation error in the forward pass: ${err.message}`);
+  }
+
   /** Applies the BOS rule to token input: prepend only when asked, wanted by the model and absent. */
   private withBos(ids: readonly number[], addBos: boolean): number[] {
     const bos = this.tokenizer.bosId;
@@ -200,14 +225,13 @@ export class GpuModel implements Model {
       }
       const n = Math.min(chunk, ids.length - pos);
       const last = pos + n === ids.length;
-      const enc = s.ctx.device.createCommandEncoder();
-      s.forward.encode(enc, ids.slice(pos, pos + n), pos, se, last ? 'last' : 'none');
-      if (last) s.sampler.encode(enc, s.forward.logits, 0, params, ids, stepSeed(seed, 0));
-      s.forward.arena.flush();
-      s.ctx.device.queue.submit([enc.finish()]);
-      s.forward.arena.reset();
+      const scope = this.record(s, (enc) => {
+        s.forward.encode(enc, ids.slice(pos, pos + n), pos, se, last ? 'last' : 'none');
+        if (last) s.sampler.encode(enc, s.forward.logits, 0, params, ids, stepSeed(seed, 0));
+      });
       if (last) next = await s.sampler.read();
       else await s.ctx.device.queue.onSubmittedWorkDone();
+      await GpuModel.check(scope);
       if (s.lost) throw new DeviceLostError(s.lost.reason);
       this.cache.push(...ids.slice(pos, pos + n));
       pos += n;
@@ -254,13 +278,12 @@ export class GpuModel implements Model {
         return;
       }
       // One decode step: forward the token, sample the next one, read back one u32.
-      const enc = s.ctx.device.createCommandEncoder();
-      s.forward.encode(enc, [tok], pos, se, 'last');
-      s.sampler.encode(enc, s.forward.logits, 0, params, [...ids, ...out], stepSeed(seed, generated));
-      s.forward.arena.flush();
-      s.ctx.device.queue.submit([enc.finish()]);
-      s.forward.arena.reset();
+      const scope = this.record(s, (enc) => {
+        s.forward.encode(enc, [tok], pos, se, 'last');
+        s.sampler.encode(enc, s.forward.logits, 0, params, [...ids, ...out], stepSeed(seed, generated));
+      });
       next = await s.sampler.read();
+      await GpuModel.check(scope);
       if (s.lost) throw new DeviceLostError(s.lost.reason);
       this.cache.push(tok);
     }
@@ -295,13 +318,12 @@ export class GpuModel implements Model {
     try {
       for (let pos = 0; pos < ids.length; ) {
         const n = Math.min(chunk, ids.length - pos);
-        const enc = s.ctx.device.createCommandEncoder();
-        s.forward.encode(enc, ids.slice(pos, pos + n), pos, se, 'all');
-        enc.copyBufferToBuffer(s.forward.logits, 0, rd, 0, n * V * 4);
-        s.forward.arena.flush();
-        s.ctx.device.queue.submit([enc.finish()]);
-        s.forward.arena.reset();
+        const scope = this.record(s, (enc) => {
+          s.forward.encode(enc, ids.slice(pos, pos + n), pos, se, 'all');
+          enc.copyBufferToBuffer(s.forward.logits, 0, rd, 0, n * V * 4);
+        });
         await rd.mapAsync(GPUMapMode.READ, 0, n * V * 4);
+        await GpuModel.check(scope);
         const all = new Float32Array(rd.getMappedRange(0, n * V * 4).slice(0));
         rd.unmap();
         for (let r = 0; r < n; r++) rows.push(all.subarray(r * V, (r + 1) * V));
