@@ -66,6 +66,22 @@ async function main() {
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
   });
   const page = ctx.pages()[0] ?? (await ctx.newPage());
+  // Every request made from inside the chat webview (its outer VS Code frame or our document).
+  const chatRequests = [];
+  ctx.on('request', (r) => {
+    let f;
+    try {
+      f = r.frame();
+    } catch {
+      return; // service-worker and other frameless requests
+    }
+    for (let x = f; x; x = x.parentFrame()) {
+      if (x.url().includes('extensionId=selfextend.selfextend-vscode')) {
+        chatRequests.push(r);
+        return;
+      }
+    }
+  });
   const consoleErrors = [];
   page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text().slice(0, 300)));
   page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message.slice(0, 300)}`));
@@ -333,6 +349,24 @@ async function main() {
     expect(await chat.locator('button.send').isEnabled(), 'Send is enabled');
     await shootChat('chat-error-light.png');
     return `'${message.slice(0, 160)}' actions: ${actions.join(', ')}`;
+  });
+
+  await check('g. nothing the chat view loaded came from beyond this machine', async () => {
+    // VS Code serves webview resources under https://*.vscode-cdn.net names, answered by the webview's
+    // service worker from the local server; anything else must be 127.0.0.1.
+    const seen = [];
+    const remote = [];
+    for (const r of chatRequests) {
+      const url = new URL(r.url());
+      const local = url.hostname === '127.0.0.1' || url.hostname === 'localhost' || url.protocol === 'data:' || url.protocol === 'blob:';
+      const viaWorker = !local && (await r.response().catch(() => null))?.fromServiceWorker();
+      seen.push(`${local ? "local" : viaWorker ? "service-worker" : "REMOTE"} ${url.origin} …${url.pathname.slice(-40)}`);
+      if (!local && !viaWorker) remote.push(r.url());
+    }
+    fs.writeFileSync(path.join(REPORTS, 'chat-requests.txt'), seen.join('\n') + '\n');
+    expect(chatRequests.length > 0, 'requests from the chat view were recorded (the recorder works)');
+    expect(remote.length === 0, `requests left the machine: ${remote.join(', ')}`);
+    return `${chatRequests.length} requests, all local (list in reports/e2e/chat-requests.txt)`;
   });
 
   fs.writeFileSync(path.join(REPORTS, 'console-errors.txt'), consoleErrors.join('\n') + '\n');
