@@ -17,9 +17,8 @@ import type {
 } from './types';
 import { validateSelfExtend, SelfExtendParamsError } from './params';
 import { ropeTable } from './rope';
-import { getPipelines, KEYS_PER_TILE, ROWS_PER_WG, type AttentionPipelines, type KernelConfig } from './pipelines';
+import { getPipelines, KEYS_PER_TILE, PARAM_BYTES, ROWS_PER_WG, type AttentionPipelines } from './pipelines';
 
-const PARAM_BYTES = 32;
 const RING_SLOTS = 256;
 const MAX_WG_PER_DIM = 65535;
 
@@ -67,13 +66,14 @@ export class SelfExtendAttention implements AttentionModule {
   readonly kvF16: boolean;
   private readonly device: GPUDevice;
   private readonly pipes: AttentionPipelines;
-  private readonly kN: GPUBuffer[] = [];
-  private readonly kG: GPUBuffer[] = [];
+  /** Per layer: [2][nKvHeads][capacity][headDim], copy 0 rotated at j, copy 1 at ⌊j/G⌋. */
+  private readonly kC: GPUBuffer[] = [];
   private readonly vC: GPUBuffer[] = [];
   private readonly rope: GPUBuffer;
   private readonly ring: GPUBuffer;
   private readonly part: GPUBuffer;
   private readonly split: Required<SplitKvOptions>;
+  private readonly ropeDim: number;
   private ringSlot = 0;
   private cur: BatchState | undefined;
   private bindGroups = new Map<string, GPUBindGroup>();
@@ -94,8 +94,10 @@ export class SelfExtendAttention implements AttentionModule {
     if (!(capacity > 0) || !Number.isInteger(capacity)) throw new Error(`attention: KV capacity must be a positive integer (got ${capacity})`);
     this.kvF16 = opts.kvF16 && ctx.info.features.shaderF16;
     const ropeDim = shape.rope.dim > 0 ? shape.rope.dim : headDim;
-    const cfg: KernelConfig = { headDim, nHeads, nKvHeads, ropeDim, neox: shape.rope.layout === 'neox', kvF16: this.kvF16 };
-    this.pipes = getPipelines(this.device, cfg);
+    if (nHeads % nKvHeads !== 0) throw new Error(`attention: ${nHeads} heads are not a multiple of ${nKvHeads} KV heads`);
+    if (ropeDim % 2 !== 0 || ropeDim > headDim) throw new Error(`attention: rope dim ${ropeDim} must be even and <= head dim ${headDim}`);
+    this.ropeDim = ropeDim;
+    this.pipes = getPipelines(this.device, { headDim, kvF16: this.kvF16 });
     this.split = {
       maxTokens: opts.splitKv?.maxTokens ?? 16,
       minKeysPerSplit: opts.splitKv?.minKeysPerSplit ?? 256,
@@ -105,9 +107,9 @@ export class SelfExtendAttention implements AttentionModule {
 
     const layerBytes = capacity * nKvHeads * headDim * (this.kvF16 ? 2 : 4);
     const maxBinding = ctx.info.limits.maxStorageBufferBindingSize;
-    if (layerBytes > maxBinding) {
+    if (2 * layerBytes > maxBinding) {
       throw new Error(
-        `attention: one layer's KV cache needs ${(layerBytes / 2 ** 20).toFixed(1)} MiB but the device binds at most ` +
+        `attention: one layer's keys (two rotated copies) need ${((2 * layerBytes) / 2 ** 20).toFixed(1)} MiB but the device binds at most ` +
           `${(maxBinding / 2 ** 20).toFixed(0)} MiB per buffer; use a shorter context (capacity ${capacity}).`,
       );
     }
@@ -121,8 +123,7 @@ export class SelfExtendAttention implements AttentionModule {
     };
     try {
       for (let l = 0; l < nLayers; l++) {
-        this.kN.push(make(`kv.k.${l}`, layerBytes));
-        this.kG.push(make(`kv.kgrouped.${l}`, layerBytes));
+        this.kC.push(make(`kv.k.${l}`, 2 * layerBytes));
         this.vC.push(make(`kv.v.${l}`, layerBytes));
       }
       const table = ropeTable({ ...shape.rope, dim: ropeDim }, capacity);
@@ -166,7 +167,7 @@ export class SelfExtendAttention implements AttentionModule {
     this.validLength = startPos + nTokens;
 
     const plan = planSplits(nTokens, startPos + nTokens, rowWgs * nKvHeads, this.split);
-    const offset = this.writeParams([startPos, nTokens, Math.max(1, g), useSe ? se.neighborWindow : 0, useSe ? 1 : 0, plan.nSplits, plan.splitLen, capacity]);
+    const offset = this.writeParams([startPos, nTokens, Math.max(1, g), useSe ? se.neighborWindow : 0, useSe ? 1 : 0, plan.nSplits, plan.splitLen]);
     this.cur = { startPos, nTokens, offset, nSplits: plan.nSplits };
   }
 
@@ -182,13 +183,13 @@ export class SelfExtendAttention implements AttentionModule {
     const pass = encoder.beginComputePass({ label: `attention.${l}` });
 
     pass.setPipeline(this.pipes.store);
-    pass.setBindGroup(0, this.bindGroup(this.pipes.storeLayout, [this.ring, batch.k, batch.v, this.kN[l], this.kG[l], this.vC[l], this.rope]), [cur.offset]);
+    pass.setBindGroup(0, this.bindGroup(this.pipes.storeLayout, [this.ring, batch.k, batch.v, this.kC[l], this.vC[l], this.rope]), [cur.offset]);
     const storeWgs = Math.ceil((cur.nTokens * nKvHeads * (headDim / 2)) / 64);
     const sx = Math.min(storeWgs, MAX_WG_PER_DIM);
     pass.dispatchWorkgroups(sx, Math.ceil(storeWgs / sx));
 
     pass.setPipeline(this.pipes.attend);
-    pass.setBindGroup(0, this.bindGroup(this.pipes.attendLayout, [this.ring, batch.q, this.kN[l], this.kG[l], this.vC[l], this.rope, batch.out, this.part]), [cur.offset]);
+    pass.setBindGroup(0, this.bindGroup(this.pipes.attendLayout, [this.ring, batch.q, this.kC[l], this.vC[l], this.rope, batch.out, this.part]), [cur.offset]);
     const rowWgs = Math.ceil((cur.nTokens * (nHeads / nKvHeads)) / ROWS_PER_WG);
     pass.dispatchWorkgroups(rowWgs, nKvHeads, cur.nSplits);
 
@@ -225,15 +226,15 @@ export class SelfExtendAttention implements AttentionModule {
     this.groupedG = g;
     this.groupedUntil = upTo;
     if (from >= upTo) return;
-    const { nLayers, nKvHeads, headDim, capacity } = this.shape;
-    const offset = this.writeParams([from, upTo - from, g, 0, 1, 1, 0, capacity]);
+    const { nLayers, nKvHeads, headDim } = this.shape;
+    const offset = this.writeParams([from, upTo - from, g, 0, 1, 1, 0]);
     const enc = this.device.createCommandEncoder({ label: 'attention.regroup' });
     const pass = enc.beginComputePass();
     pass.setPipeline(this.pipes.regroup);
     const wgs = Math.ceil(((upTo - from) * nKvHeads * (headDim / 2)) / 64);
     const x = Math.min(wgs, MAX_WG_PER_DIM);
     for (let l = 0; l < nLayers; l++) {
-      pass.setBindGroup(0, this.bindGroup(this.pipes.regroupLayout, [this.ring, this.kN[l], this.kG[l], this.rope]), [offset]);
+      pass.setBindGroup(0, this.bindGroup(this.pipes.regroupLayout, [this.ring, this.kC[l], this.rope]), [offset]);
       pass.dispatchWorkgroups(x, Math.ceil(wgs / x));
     }
     pass.end();
@@ -244,10 +245,14 @@ export class SelfExtendAttention implements AttentionModule {
    * Each batch gets its own 256-byte slot, so an engine that records several batches into one command
    * buffer before submitting still gives every dispatch its own parameters.
    */
-  private writeParams(values: number[]): number {
+  private writeParams(batch: number[]): number {
     const offset = this.ringSlot * 256;
     this.ringSlot = (this.ringSlot + 1) % RING_SLOTS;
-    this.device.queue.writeBuffer(this.ring, offset, new Uint32Array(values));
+    const { capacity, nHeads, nKvHeads, headDim, rope } = this.shape;
+    const p = new Uint32Array(PARAM_BYTES / 4);
+    p.set(batch);
+    p.set([capacity, nHeads, nKvHeads, this.ropeDim / 2, rope.layout === 'neox' ? 1 : 0, headDim / 4], 7);
+    this.device.queue.writeBuffer(this.ring, offset, p);
     return offset;
   }
 
