@@ -68,6 +68,7 @@ export interface GGUFTensorInfo {
   readonly type: number;
   /** Absolute byte offset of the tensor data in the file. */
   readonly fileOffset: number;
+  /** Bytes of data; -1 when the type id is not in ggml's type table (such a tensor cannot be read). */
   readonly byteLength: number;
   readonly nElements: number;
 }
