@@ -144,6 +144,12 @@ describe('engine: generation API end to end', function () {
     assert.equal(order.join(''), 'aaaaabbbbb');
   });
 
+  it('invalid SelfExtend parameters fail the request clearly and leave the model ready', async () => {
+    await assert.rejects(collect(m, prompt.slice(0, 10), { ...greedy, maxTokens: 2, selfExtend: { groupSize: 3, neighborWindow: 8 } }), /multiple|window|W/i);
+    const ok = await collect(m, prompt.slice(0, 10), { ...greedy, maxTokens: 2, selfExtend: { groupSize: 2, neighborWindow: 8 } });
+    assert.equal(ok.ids.length, 2);
+  });
+
   it('sampling with a seed is reproducible', async () => {
     const o = { temperature: 0.9, topK: 20, topP: 0.9, seed: 1234, maxTokens: 8, addBos: false, reuseCache: false };
     const x = await collect(m, prompt.slice(0, 20), o);
