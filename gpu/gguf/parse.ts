@@ -1,6 +1,6 @@
 // Synchronous GGUF header parser (v2/v3) over any ByteSource. Every count, length, dimension and offset
 // is checked against the bytes that remain and against a memory bound *before* anything is allocated,
-// so a hostile or truncated file costs at most MAX_HEADER_MEMORY of estimated heap, then a GGUFError.
+// so a hostile or truncated file costs at most headerMemoryBound() of estimated heap, then a GGUFError.
 import { GGUFError, q } from './errors';
 import { ggmlTypeName, ggmlTypeTraits } from './ggml-types';
 import { Cursor, MemorySource, type ByteSource } from './source';
@@ -19,9 +19,15 @@ export const MAX_ARRAY_DEPTH = 8;
 export const MAX_ALIGNMENT = 1 << 20;
 /**
  * Bound on the estimated JS memory a parsed header may take (strings at 2 bytes/char + 24, 16 bytes
- * per value slot, 256 per tensor). The largest real vocabularies (262k tokens) need about 20 MiB.
+ * per value slot, 256 per tensor): max(64 MiB, file size), never more than 256 MiB. The largest real
+ * vocabularies (262k tokens) need about 20 MiB, so only hostile metadata reaches it.
  */
+export const MIN_HEADER_MEMORY = 64 * 1024 * 1024;
 export const MAX_HEADER_MEMORY = 256 * 1024 * 1024;
+
+export function headerMemoryBound(fileSize: number): number {
+  return Math.min(MAX_HEADER_MEMORY, Math.max(MIN_HEADER_MEMORY, fileSize));
+}
 
 export interface GGUFHeader {
   readonly version: number;
@@ -35,7 +41,7 @@ export interface GGUFHeader {
 }
 
 export interface ParseOptions {
-  /** Overrides MAX_HEADER_MEMORY (tests use a small one). */
+  /** Overrides headerMemoryBound(file size) (tests use a small one). */
   maxHeaderMemory?: number;
   /** Name used in messages (the file path). */
   label?: string;
@@ -77,7 +83,7 @@ class HeaderParser {
     opts: ParseOptions,
   ) {
     this.c = new Cursor(src);
-    this.maxMemory = opts.maxHeaderMemory ?? MAX_HEADER_MEMORY;
+    this.maxMemory = opts.maxHeaderMemory ?? headerMemoryBound(src.size);
   }
 
   private charge(bytes: number, what: () => string): void {

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GGUFError } from '../../gpu/gguf/errors';
-import { parseGGUFHeader } from '../../gpu/gguf/parse';
+import { headerMemoryBound, parseGGUFHeader } from '../../gpu/gguf/parse';
 import { openGGUF } from '../../gpu/gguf/reader';
 import { encodeGGUF, meta, type WriteSpec } from '../../gpu/gguf/writer';
 import { GGMLType, GGUFValueType as V } from '../../gpu/gguf/types';
@@ -151,6 +151,12 @@ describe('gguf reader: malformed files get a typed, readable error', () => {
     const big = encodeGGUF({ metadata: [meta.arr('tokens', V.STRING, Array.from({ length: 20000 }, (_, i) => `tok${i}`))], tensors: [] });
     assert.ok(parseGGUFHeader(big).memoryEstimate > 20000 * 24);
     await rejectsWith(() => parseGGUFHeader(big, { maxHeaderMemory: 100_000 }), 'too-large', /past 0 MiB of memory/);
+    // 5 MB of UINT8 array elements would be 80 MB of JS values: refused before the array is allocated.
+    const bytes = new Raw().header(0, 1).str('blob').u32(V.ARRAY).u32(V.UINT8).u64(5_000_000).bytes(new Uint8Array(5_000_000)).build();
+    await rejectsWith(() => parseGGUFHeader(bytes), 'too-large', /metadata key 'blob' would take the parsed header past 64 MiB/);
+    assert.equal(headerMemoryBound(1000), 64 * 2 ** 20);
+    assert.equal(headerMemoryBound(100 * 2 ** 20), 100 * 2 ** 20);
+    assert.equal(headerMemoryBound(8 * 2 ** 30), 256 * 2 ** 20);
   });
 
   it('a file that shrinks after it was opened fails the tensor read with a typed error', async () => {
