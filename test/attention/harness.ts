@@ -87,8 +87,10 @@ export async function runGpu(ctx: GpuContext, p: Problem, o: RunOptions): Promis
   let pos = start;
   let ci = 0;
   const temps: GPUBuffer[] = [];
-  const enc = device.createCommandEncoder();
   while (pos < p.T) {
+    // One submit per batch, as the engine does: each batch's parameters live in a ring slot that is
+    // reused after 256 batches.
+    const enc = device.createCommandEncoder();
     const n = Math.min(o.chunks[Math.min(ci++, o.chunks.length - 1)], p.T - pos);
     const q = upload(device, p.q.subarray(pos * qw, (pos + n) * qw));
     const k = upload(device, p.k.subarray(pos * kw, (pos + n) * kw));
@@ -99,9 +101,9 @@ export async function runGpu(ctx: GpuContext, p: Problem, o: RunOptions): Promis
     // Every layer sees the same inputs; the last layer's output is the one read back.
     for (let l = 0; l < layers; l++) m.encodeLayer(enc, { layer: l, startPos: pos, nTokens: n, q, k, v, out: ob });
     enc.copyBufferToBuffer(ob, 0, read, (pos - start) * qw * 4, n * qw * 4);
+    device.queue.submit([enc.finish()]);
     pos += n;
   }
-  device.queue.submit([enc.finish()]);
   await read.mapAsync(GPUMapMode.READ);
   out.set(new Float32Array(read.getMappedRange().slice(0)).subarray(0, out.length));
   read.unmap();

@@ -1,0 +1,100 @@
+// Chunked prefill / decode equivalence, exact reduction to plain attention, prefix reuse across G
+// changes, and the module's validation errors.
+import * as assert from 'node:assert/strict';
+import { openDevice, type GpuContext } from '../../gpu/device/gpu-device';
+import { createAttention } from '../../gpu/attention/index';
+import { referenceAttention } from '../../gpu/attention/reference';
+import { maxAbsDiff, randomProblem, rope, runGpu } from './harness';
+
+describe('attention: chunking, exactness, reuse, validation', function () {
+  let ctx: GpuContext;
+  before(async () => {
+    ctx = await openDevice();
+  });
+  after(() => ctx?.device.destroy());
+
+  for (const f16 of [false, true]) {
+    it(`one-shot prefill = chunks of 1, 7, 64, 512 = prefill + token-by-token decode (${f16 ? 'f16' : 'f32'} KV)`, async function () {
+      if (f16 && !ctx.info.features.shaderF16) this.skip();
+      const T = 600;
+      const p = randomProblem(11, 4, 2, 16, T, rope('adjacent', 16));
+      const se = { groupSize: 4, neighborWindow: 32 };
+      const run = async (chunks: number[]): Promise<Float32Array> => {
+        const { out, module } = await runGpu(ctx, p, { kvF16: f16, se, chunks });
+        module.dispose();
+        return out;
+      };
+      const oneShot = await run([T]);
+      const ref = referenceAttention({ ...p, nQ: T, startPos: 0, se });
+      assert.ok(maxAbsDiff(oneShot, ref) <= (f16 ? 2e-2 : 1e-4));
+      // Decode steps use split-KV (flash-decoding) past 512 keys, so their sums are ordered differently.
+      const tol = f16 ? 1e-3 : 1e-5;
+      for (const chunks of [[1], [7], [64], [512], [300, 1]]) {
+        const d = maxAbsDiff(await run(chunks), oneShot);
+        assert.ok(d <= tol, `chunks ${chunks.join('+')}: max abs diff ${d} from one-shot`);
+      }
+    });
+  }
+
+  it('G = 1 and sequences shorter than W reproduce plain attention bit for bit', async () => {
+    const p = randomProblem(12, 8, 2, 64, 90, rope('neox', 64));
+    const outOf = async (G: number, W: number, chunks: number[]): Promise<Float32Array> => {
+      const { out, module } = await runGpu(ctx, p, { kvF16: false, se: { groupSize: G, neighborWindow: W }, chunks });
+      module.dispose();
+      return out;
+    };
+    const plain = await outOf(1, 0, [90]);
+    assert.deepEqual(await outOf(1, 64, [90]), plain);
+    assert.deepEqual(await outOf(4, 96, [90]), plain); // T = 90 < W = 96: every key is a neighbour
+    assert.deepEqual(await outOf(16, 96, [7]), plain);
+    // ...while a window the sequence exceeds does change the result.
+    assert.ok(maxAbsDiff(await outOf(4, 32, [90]), plain) > 1e-3);
+  });
+
+  it('reuses a cached prefix across a change of G (grouped keys re-derived) and after plain requests', async () => {
+    const T = 160;
+    const p = randomProblem(13, 4, 2, 16, T, rope('adjacent', 16));
+    const shape = { nLayers: 2, nHeads: 4, nKvHeads: 2, headDim: 16, rope: p.rope, capacity: T, trainedContext: 64 };
+    const m = createAttention(ctx, shape, { kvF16: false });
+    try {
+      await runGpu(ctx, { ...p, T: 100 }, { kvF16: false, se: { groupSize: 4, neighborWindow: 16 }, chunks: [50], module: m, layers: 2 });
+      const se8 = { groupSize: 8, neighborWindow: 16 };
+      assert.equal(m.canReuse(100, se8), true);
+      assert.equal(m.canReuse(101, se8), false);
+      const { out } = await runGpu(ctx, p, { kvF16: false, se: se8, chunks: [30, 1], module: m, startAt: 100, layers: 2 });
+      const ref = referenceAttention({ ...p, q: p.q.subarray(100 * 4 * 16), nQ: T - 100, startPos: 100, se: se8 });
+      assert.ok(maxAbsDiff(out, ref) <= 1e-4, `after G 4 -> 8: ${maxAbsDiff(out, ref)}`);
+
+      // Plain over the first 120 positions (grouped copy not written), then SelfExtend again from 120.
+      const m2 = createAttention(ctx, shape, { kvF16: false });
+      try {
+        await runGpu(ctx, { ...p, T: 120 }, { kvF16: false, se: { groupSize: 1, neighborWindow: 0 }, chunks: [64], module: m2, layers: 2 });
+        const se2 = { groupSize: 2, neighborWindow: 8 };
+        const r2 = await runGpu(ctx, p, { kvF16: false, se: se2, chunks: [40], module: m2, startAt: 120, layers: 2 });
+        const ref2 = referenceAttention({ ...p, q: p.q.subarray(120 * 4 * 16), nQ: T - 120, startPos: 120, se: se2 });
+        assert.ok(maxAbsDiff(r2.out, ref2) <= 1e-4, `plain prefix then SelfExtend: ${maxAbsDiff(r2.out, ref2)}`);
+      } finally {
+        m2.dispose();
+      }
+    } finally {
+      m.dispose();
+    }
+  });
+
+  it('rejects invalid G/W, batches past the capacity and gaps with clear errors', () => {
+    const m = createAttention(ctx, { nLayers: 1, nHeads: 4, nKvHeads: 2, headDim: 16, rope: rope('adjacent', 16), capacity: 256, trainedContext: 128 }, { kvF16: false });
+    try {
+      assert.throws(() => m.beginBatch(0, 10, { groupSize: 16, neighborWindow: 30 }), /W = 30 must be a multiple of group size G = 16/);
+      assert.throws(() => m.beginBatch(0, 10, { groupSize: 4, neighborWindow: 128 }), /smaller than the model's trained context L = 128/);
+      assert.throws(() => m.beginBatch(250, 10, { groupSize: 1, neighborWindow: 0 }), /exceed the KV-cache capacity of 256/);
+      assert.throws(() => m.beginBatch(5, 1, { groupSize: 1, neighborWindow: 0 }), /only 0 positions are cached/);
+      assert.equal(m.canReuse(1, { groupSize: 16, neighborWindow: 30 }), false);
+    } finally {
+      m.dispose();
+    }
+    assert.throws(
+      () => createAttention(ctx, { nLayers: 1, nHeads: 6, nKvHeads: 4, headDim: 16, rope: rope('adjacent', 16), capacity: 8 }, { kvF16: false }),
+      /6 heads are not a multiple of 4 KV heads/,
+    );
+  });
+});
