@@ -41,3 +41,8 @@ fn bit4(w: u32, b: u32) -> vec4<f32> {
 fn byte16(v: vec4<u32>, k: u32) -> u32 {
   return (v[k >> 2u] >> ((k & 3u) * 8u)) & 255u;
 }
+// A work unit factored as (q, scales): see dequant.wgsl's unit_q.
+struct UQ {
+  q: array<vec4<f32>, UV>,
+  s: vec4<f32>,
+}

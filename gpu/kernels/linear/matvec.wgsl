@@ -1,12 +1,44 @@
 // Mat-vec for decode: y[t][row] = sum_k W[row][k] * x[t][k] for NT (1..4) token vectors.
 // One workgroup of WG threads owns NR consecutive rows; its threads stride over the row's 32-value units
-// (each unit dequantized once and applied to all NT vectors), then the workgroup reduces the NR*NT
+// (each unit dequantized once and applied to all NT vectors; scales applied once per unit half, as
+// d * sum(q*x) + m * sum(x)), then the workgroup reduces the NR*NT
 // partial sums: subgroupAdd + one shared-memory step when subgroups exist, a shared-memory tree otherwise.
 // Constants NR, NT, WG are prepended by shader.ts, with the weight type's load_unit.
 @group(0) @binding(3) var<storage, read> X: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read_write> Y: array<f32>;
 
 var<workgroup> red: array<f32, NR * NT * WG>;
+
+// x values of one unit, with the sums of its two halves (for the per-half offsets s.y / s.w).
+struct XU {
+  v: array<vec4<f32>, UV>,
+  sums: vec2<f32>,
+}
+fn load_x(base: u32) -> XU {
+  var xu: XU;
+  for (var i = 0u; i < UV; i++) {
+    xu.v[i] = X[base + i];
+    let s = dot(xu.v[i], vec4<f32>(1.0));
+    if (i < UV / 2u) {
+      xu.sums.x += s;
+    } else {
+      xu.sums.y += s;
+    }
+  }
+  return xu;
+}
+fn dot_unit(w: UQ, xu: XU) -> f32 {
+  var lo = 0.0;
+  var hi = 0.0;
+  for (var i = 0u; i < UV; i++) {
+    if (i < UV / 2u) {
+      lo += dot(w.q[i], xu.v[i]);
+    } else {
+      hi += dot(w.q[i], xu.v[i]);
+    }
+  }
+  return w.s.x * lo + w.s.y * xu.sums.x + w.s.z * hi + w.s.w * xu.sums.y;
+}
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32
@@ -21,16 +53,20 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
   let r0 = gi * NR;
   var acc: array<f32, NR * NT>;
   for (var u = lid; u < P.units; u += WG) {
-    for (var r = 0u; r < NR; r++) {
-      // Rows past the chunk end recompute the last row; their sums are never written.
-      let w = load_unit(min(r0 + r, P.rows - 1u), u);
-      for (var t = 0u; t < NT; t++) {
-        let xb = (P.xOff + t * P.xStride) / 4u + u * UV;
-        var s = 0.0;
-        for (var i = 0u; i < UV; i++) {
-          s += dot(w[i], X[xb + i]);
+    if (NT == 1u) {
+      // One token (decode): load x once per unit and apply it to all NR rows.
+      let xu = load_x(P.xOff / 4u + u * UV);
+      for (var r = 0u; r < NR; r++) {
+        // Rows past the chunk end recompute the last row; their sums are never written.
+        acc[r] += dot_unit(unit_q(min(r0 + r, P.rows - 1u), u), xu);
+      }
+    } else {
+      // A few tokens: dequantize each row's unit once and apply it to every token.
+      for (var r = 0u; r < NR; r++) {
+        let w = unit_q(min(r0 + r, P.rows - 1u), u);
+        for (var t = 0u; t < NT; t++) {
+          acc[r * NT + t] += dot_unit(w, load_x((P.xOff + t * P.xStride) / 4u + u * UV));
         }
-        acc[r * NT + t] += s;
       }
     }
   }

@@ -54,6 +54,16 @@ export interface ShaderVariant {
   subgroups?: boolean;
 }
 
+/** Unrolled FMA block of matmul.wgsl: TN/16 vec4 loads of staged tokens, TN/4 vec4 FMAs (constant indices only). */
+function matmulUnrolled(src: string, tn: number): string {
+  const lines: string[] = [];
+  for (let h = 0; h < tn / 16; h++) {
+    lines.push(`let b${h} = Xs[k * ${tn / 4}u + ${4 * h}u + tn];`);
+    for (const [c, comp] of ['x', 'y', 'z', 'w'].entries()) lines.push(`acc[${4 * h + c}] += a * b${h}.${comp};`);
+  }
+  return src.replace('//#GEN_TILE_FMA', lines.join('\n      '));
+}
+
 export function buildShader(v: ShaderVariant): string {
   const flags = new Set<string>();
   const head: string[] = [];
@@ -62,5 +72,7 @@ export function buildShader(v: ShaderVariant): string {
     head.push('enable subgroups;');
   }
   for (const [k, n] of Object.entries(v.consts ?? {})) head.push(`const ${k}: u32 = ${n >>> 0}u;`);
-  return [...head, commonSrc, typeSection(v.type), preprocess(KERNEL_SRC[v.kind], flags)].join('\n');
+  let kernel = preprocess(KERNEL_SRC[v.kind], flags);
+  if (v.kind === 'matmul') kernel = matmulUnrolled(kernel, v.consts?.TN ?? 32);
+  return [...head, commonSrc, typeSection(v.type), kernel].join('\n');
 }

@@ -116,7 +116,7 @@ for (const cfg of CONFIGS) {
           one?.w.destroy();
         });
 
-        it('mat-vec: nTokens 1 and 3, 257 rows (prime, odd for 2-row workgroups), and a single row', async () => {
+        it('mat-vec: nTokens 1 and 3, 257 rows (prime, not a multiple of the rows per workgroup), and a single row', async () => {
           await runLinear(ctx, lk, big.w, big.bytes, { nIn, nOut: 257, nTokens: 1 }, 11);
           await runLinear(ctx, lk, big.w, big.bytes, { nIn, nOut: 257, nTokens: 3 }, 12);
           await runLinear(ctx, lk, one.w, one.bytes, { nIn, nOut: 1, nTokens: 1 }, 13);
