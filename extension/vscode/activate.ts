@@ -23,9 +23,10 @@ import { OutputLog } from './output-log';
 import { readSettings, SETTINGS_SECTION, toAssistantSettings, type ExtensionSettings } from './settings-schema';
 import { statusBarText, type Activity } from './status-text';
 import { VscodeFileSource } from './vscode-file-source';
+import { ExtensionShutdown } from './shutdown';
 import { resolveWindow } from '../core/chat/window';
 
-let disposeModels: (() => void) | undefined;
+let shutdown: ExtensionShutdown | undefined;
 
 function readConfig(): ExtensionSettings {
   const cfg = vscode.workspace.getConfiguration(SETTINGS_SECTION);
@@ -60,8 +61,7 @@ function activateInner(context: vscode.ExtensionContext, log: OutputLog): void {
 
   // ---- model ----
   const models = new ModelManager(Engine, () => ({ path: settings().modelPath, powerPreference: settings().gpuPowerPreference }));
-  disposeModels = () => models.dispose();
-  context.subscriptions.push({ dispose: () => models.dispose() }, showLoadNotifications(models));
+  context.subscriptions.push(showLoadNotifications(models));
 
   // ---- workspace ----
   let source: { key: string; value: VscodeFileSource } | undefined;
@@ -145,6 +145,12 @@ function activateInner(context: vscode.ExtensionContext, log: OutputLog): void {
     },
   });
 
+  // deactivate() (and disposal of the subscriptions, should VS Code skip it) stops requests, lets
+  // their chats be saved and destroys the GPU device.
+  const ending = new ExtensionShutdown({ controllers: [controller], backend, models, log: (l) => log.line(l) });
+  shutdown = ending;
+  context.subscriptions.push({ dispose: () => void ending.dispose() });
+
   const provider = new ChatViewProvider(context.extensionUri, controller, (l) => log.line(l));
   context.subscriptions.push(provider, vscode.window.registerWebviewViewProvider(CHAT_VIEW_ID, provider, { webviewOptions: { retainContextWhenHidden: true } }));
 
@@ -185,7 +191,9 @@ function activateInner(context: vscode.ExtensionContext, log: OutputLog): void {
   context.subscriptions.push(...registerLanguageModelIntegration(backend, (l) => log.line(l), modelInfoChanged.event, (p) => fileSource()?.uriOf(p)));
 }
 
-export function deactivate(): void {
-  disposeModels?.();
-  disposeModels = undefined;
+/** VS Code awaits the returned promise (bounded by SHUTDOWN_GRACE_MS inside). */
+export function deactivate(): Promise<void> | undefined {
+  const s = shutdown;
+  shutdown = undefined;
+  return s?.dispose();
 }

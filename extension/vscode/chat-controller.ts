@@ -45,6 +45,7 @@ export class ChatController {
   private running: Promise<void> | undefined;
   private answersDone = 0;
   private restored: Promise<void>;
+  private closed = false;
 
   constructor(private readonly deps: ChatControllerDeps) {
     this.chat = this.emptyChat();
@@ -208,8 +209,17 @@ export class ChatController {
     await this.run(what, 'summarize', (signal) => ({ kind: 'summarize', chatId: this.chat.id, label, text, selection, signal }));
   }
 
+  /** Extension shutdown: stops the running answer, waits until it is saved, and accepts no new ones. */
+  async dispose(): Promise<void> {
+    this.closed = true;
+    this.stop();
+    await this.idle();
+    this.views.clear();
+  }
+
   private async run(userText: string, kind: 'ask' | 'summarize', makeRequest: (signal: AbortSignal) => AnswerRequest): Promise<void> {
     await this.restored;
+    if (this.closed) return;
     if (this.busy) {
       this.broadcast({ type: 'error', message: 'An answer is still being generated. Stop it first, or wait for it to finish.', actions: [] });
       return;

@@ -26,6 +26,7 @@ export class ModelManager {
   private loading: { key: ModelKey; promise: Promise<Model>; abort: AbortController } | undefined;
   private status: ModelStatus = { phase: 'unset' };
   private readonly listeners = new Set<(s: ModelStatus) => void>();
+  private disposed = false;
 
   constructor(private readonly engine: EngineApi, private readonly currentKey: () => ModelKey) {
     this.refreshStatus();
@@ -62,6 +63,7 @@ export class ModelManager {
 
   /** Returns the model for the current settings, loading it (once) if needed. */
   async get(reporter?: LoadReporter, signal?: AbortSignal): Promise<Model> {
+    if (this.disposed) throw abortError();
     const key = this.currentKey();
     if (!key.path) throw new ModelNotConfiguredError();
     const ready = this.peek();
@@ -84,12 +86,16 @@ export class ModelManager {
         })
         .then(
           (m) => {
-            if (this.loading?.promise === promise) {
-              this.loading = undefined;
-              this.model = m;
-              this.key = key;
-              this.setStatus({ phase: 'ready', name });
+            if (this.loading?.promise !== promise || this.disposed) {
+              // Superseded (settings changed) or shut down while loading: nobody owns this model, so
+              // free its GPU device now instead of leaking it.
+              disposeQuietly(m);
+              throw abortError();
             }
+            this.loading = undefined;
+            this.model = m;
+            this.key = key;
+            this.setStatus({ phase: 'ready', name });
             return m;
           },
           (e: unknown) => {
@@ -128,17 +134,25 @@ export class ModelManager {
     const m = this.model;
     this.model = undefined;
     this.key = undefined;
-    try {
-      m?.dispose();
-    } catch {
-      // Disposing a model whose device was lost can throw; nothing left to free.
-    }
+    if (m) disposeQuietly(m);
   }
 
+  /** Extension shutdown: cancels a load in flight (its model is freed if it still lands) and frees
+   * the loaded model, which destroys its GPU device. Later requests fail as cancelled. */
   dispose(): void {
+    this.disposed = true;
     this.cancelLoad();
-    this.unload();
+    this.loading = undefined;
+    this.freeModel();
     this.listeners.clear();
+  }
+}
+
+function disposeQuietly(m: Model): void {
+  try {
+    m.dispose();
+  } catch {
+    // Disposing a model whose device was lost can throw; nothing left to free.
   }
 }
 

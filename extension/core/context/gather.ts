@@ -7,7 +7,7 @@
 import type { FileEntry, FileSource } from '../workspace/types';
 import type { SkipSummary } from '../workspace/skip-report';
 import { readText } from '../workspace/read-text';
-import { throwIfAborted } from '../util/abort';
+import { throwIfAborted, untilAbortedIterable } from '../util/abort';
 import { QueryBm25 } from './bm25';
 import { chunkText, type Chunk } from './chunker';
 import { buildOutline } from './outline';
@@ -90,9 +90,14 @@ export async function gatherRepository(source: FileSource, opts: GatherOptions):
   const t0 = Date.now();
   const entries: FileEntry[] = [];
   let totalBytes = 0;
-  for await (const e of source.list({ signal, onProgress: (p) => onProgress?.({ phase: 'listing', done: p.filesListed, total: 0 }) })) {
+  // Progress from the start and every few hundred files, whether or not the source reports its own:
+  // a slow file system must not look like a hang, and Stop is offered as soon as reading begins.
+  onProgress?.({ phase: 'listing', done: 0, total: 0 });
+  const listing = source.list({ signal, onProgress: (p) => onProgress?.({ phase: 'listing', done: p.filesListed, total: 0 }) });
+  for await (const e of untilAbortedIterable(listing, signal)) {
     entries.push(e);
     totalBytes += e.size;
+    if (entries.length % 512 === 0) onProgress?.({ phase: 'listing', done: entries.length, total: 0 });
   }
   // Deterministic order regardless of how the host enumerated (VS Code's findFiles is unordered).
   entries.sort((a, b) => cmp(a.relPath, b.relPath));

@@ -1,7 +1,7 @@
 // Reading a listed file as prompt text, with the binary and decoding checks every FileSource shares.
 import type { FileSource } from './types';
 import { decodeText, looksBinary } from './text';
-import { isCancellation } from '../util/abort';
+import { isCancellation, untilAborted } from '../util/abort';
 
 export type ReadTextResult = { kind: 'text'; text: string; lossy: boolean } | { kind: 'skipped' };
 
@@ -9,7 +9,7 @@ export type ReadTextResult = { kind: 'text'; text: string; lossy: boolean } | { 
 export async function readText(source: FileSource, relPath: string, signal?: AbortSignal): Promise<ReadTextResult> {
   let bytes: Uint8Array;
   try {
-    bytes = await source.read(relPath, { signal });
+    bytes = await untilAborted(source.read(relPath, { signal }), signal);
   } catch (e) {
     if (isCancellation(e)) throw e;
     source.skipped.add('unreadable', relPath);
