@@ -24,6 +24,7 @@ import { readSettings, SETTINGS_SECTION, toAssistantSettings, type ExtensionSett
 import { statusBarText, type Activity } from './status-text';
 import { VscodeFileSource } from './vscode-file-source';
 import { ExtensionShutdown } from './shutdown';
+import { inertNotificationText } from './notification-text';
 import { resolveWindow } from '../core/chat/window';
 
 let shutdown: ExtensionShutdown | undefined;
@@ -49,7 +50,7 @@ export function activate(context: vscode.ExtensionContext): void {
     writeMarker('activated.json', { time: Date.now(), version: String(context.extension.packageJSON.version ?? ''), vscode: vscode.version });
   } catch (e) {
     log.line(`activation failed: ${describeError(e).message}`);
-    void vscode.window.showErrorMessage(`SelfExtend could not start: ${describeError(e).message}`);
+    void vscode.window.showErrorMessage(inertNotificationText(`SelfExtend could not start: ${describeError(e).message}`));
   }
 }
 
@@ -118,7 +119,7 @@ function activateInner(context: vscode.ExtensionContext, log: OutputLog): void {
 
   const notifyError = (message: string, actions: ErrorAction[] = []): void => {
     const labels = actions.map((a) => ERROR_ACTION_LABELS[a]);
-    void vscode.window.showErrorMessage(`SelfExtend: ${message}`, ...labels).then((picked) => {
+    void vscode.window.showErrorMessage(inertNotificationText(`SelfExtend: ${message}`), ...labels).then((picked) => {
       const action = actions[labels.indexOf(picked ?? '')];
       if (action) void controller.handle(action === 'openSettings' ? { type: 'openSettings', query: SETTINGS_SECTION } : { type: action });
     });

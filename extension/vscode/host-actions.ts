@@ -7,6 +7,7 @@ import type { VscodeFileSource } from './vscode-file-source';
 import { SETTINGS_SECTION, type ExtensionSettings } from './settings-schema';
 import { describeError } from './error-actions';
 import { describeDevice, openDevice } from '../../gpu/device/gpu-device';
+import { inertNotificationText } from './notification-text';
 
 export interface ModelDownloads {
   /** Lets the user choose a curated model (or uses `modelId`) and downloads it with progress; returns its path. */
@@ -82,7 +83,7 @@ export class HostActions implements vscode.Disposable {
     const uri = this.deps.fileSource()?.uriOf(relPath);
     // Only files inside an open workspace folder, whatever the webview asks for.
     if (!uri || !vscode.workspace.getWorkspaceFolder(uri)) {
-      void vscode.window.showWarningMessage(`SelfExtend: '${relPath}' is not in the open workspace.`);
+      void vscode.window.showWarningMessage(inertNotificationText(`SelfExtend: '${relPath}' is not in the open workspace.`));
       return;
     }
     const column = this.lastEditor?.viewColumn ?? vscode.ViewColumn.One;

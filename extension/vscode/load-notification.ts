@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import type { ModelStatus } from '../protocol';
 import type { ModelManager } from './model-manager';
+import { inertNotificationText } from './notification-text';
 
 export function showLoadNotifications(models: ModelManager): vscode.Disposable {
   let active: { report(fraction: number): void; done(): void } | undefined;
@@ -24,7 +25,7 @@ function open(models: ModelManager, name: string): { report(fraction: number): v
   let finish!: () => void;
   const finished = new Promise<void>((r) => (finish = r));
   void vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: `SelfExtend: loading ${name}`, cancellable: true },
+    { location: vscode.ProgressLocation.Notification, title: inertNotificationText(`SelfExtend: loading ${name}`), cancellable: true },
     async (progress, token) => {
       progressRef = progress;
       token.onCancellationRequested(() => models.cancelLoad());
