@@ -119,10 +119,13 @@ function activateInner(context: vscode.ExtensionContext, log: OutputLog): void {
 
   const notifyError = (message: string, actions: ErrorAction[] = []): void => {
     const labels = actions.map((a) => ERROR_ACTION_LABELS[a]);
-    void vscode.window.showErrorMessage(inertNotificationText(`SelfExtend: ${message}`), ...labels).then((picked) => {
-      const action = actions[labels.indexOf(picked ?? '')];
-      if (action) void controller.handle(action === 'openSettings' ? { type: 'openSettings', query: SETTINGS_SECTION } : { type: action });
-    });
+    void vscode.window.showErrorMessage(inertNotificationText(`SelfExtend: ${message}`), ...labels).then(
+      (picked) => {
+        const action = actions[labels.indexOf(picked ?? '')];
+        if (action) void controller.handle(action === 'openSettings' ? { type: 'openSettings', query: SETTINGS_SECTION } : { type: action });
+      },
+      () => undefined,
+    );
   };
 
   const controller: ChatController = new ChatController({
@@ -137,7 +140,7 @@ function activateInner(context: vscode.ExtensionContext, log: OutputLog): void {
       activity = { phase, fraction, detail };
       renderStatus();
       // Drives the Stop button in the view title (package.json menus, `selfextend.busy`).
-      if (wasBusy !== (phase !== 'idle')) void vscode.commands.executeCommand('setContext', 'selfextend.busy', phase !== 'idle');
+      if (wasBusy !== (phase !== 'idle')) void vscode.commands.executeCommand('setContext', 'selfextend.busy', phase !== 'idle').then(undefined, () => undefined);
     },
     onError: (message, actions) => notifyError(message, actions ?? []),
     onAnswerDone: (a) => {

@@ -24,7 +24,8 @@ function connect(webview: vscode.Webview, extensionUri: vscode.Uri, controller: 
     scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(dist, 'webview.js')).toString(),
     styleUri: webview.asWebviewUri(vscode.Uri.joinPath(dist, 'chat.css')).toString(),
   });
-  const detach = controller.attach((m: ExtensionMessage) => void webview.postMessage(m));
+  // postMessage rejects once the webview is disposed; a message to a closed view is simply dropped.
+  const detach = controller.attach((m: ExtensionMessage) => void webview.postMessage(m).then(undefined, () => undefined));
   const sub = webview.onDidReceiveMessage((raw: unknown) => {
     const msg = parseWebviewMessage(raw);
     if (msg instanceof ProtocolError) {

@@ -16,6 +16,7 @@ import type { AnswerTimings, ContextMeter, FinishKind } from '../protocol';
 import type { AnswerBackend, AnswerContext, AnswerEvents, AnswerRequest, AnswerResult, AskRequest, ChatCompletionRequest, HistoryMessage, ModelInfo, SummarizeRequest } from './answer-backend';
 import type { LoadReporter, ModelManager } from './model-manager';
 import { describeError } from './error-actions';
+import { CancelledError } from '../core/util/abort';
 
 export interface CoreBackendDeps {
   models: ModelManager;
@@ -62,12 +63,6 @@ export function coreTurns(history: readonly HistoryMessage[]): CoreTurn[] {
     turns.push({ user: userMessage(q.content).content, question: q.content, answer: a.content, files: [] });
   }
   return turns;
-}
-
-function cancelled(): Error {
-  const e = new Error('The extension is shutting down.');
-  e.name = 'AbortError';
-  return e;
 }
 
 function basename(p: string): string {
@@ -127,7 +122,7 @@ export class CoreBackend implements AnswerBackend {
     this.active.add(abort);
     const req: AnswerRequest = { ...outer, signal: abort.signal };
     try {
-      if (this.disposed) throw cancelled();
+      if (this.disposed) throw new CancelledError('The extension is shutting down.');
       const model = await this.loadModel(req.signal, ev);
       switch (req.kind) {
         case 'ask':

@@ -18,13 +18,6 @@ export class ModelNotConfiguredError extends Error {
   }
 }
 
-export class NoWorkspaceError extends Error {
-  constructor() {
-    super('Open a folder or workspace first: answers are built from the files in the open workspace.');
-    this.name = 'NoWorkspaceError';
-  }
-}
-
 function field(e: unknown, key: string): unknown {
   return typeof e === 'object' && e !== null ? (e as Record<string, unknown>)[key] : undefined;
 }
@@ -39,8 +32,6 @@ export function describeError(e: unknown): UserFacingError {
       return { cancelled: true, message: 'Stopped.', actions: [], dropModel: false };
     case 'ModelNotConfiguredError':
       return make(message, ['selectModel', 'downloadModel']);
-    case 'NoWorkspaceError':
-      return make(message, []);
     case 'NoAdapterError':
     case 'DawnNotFoundError':
     case 'DeviceRequestError':

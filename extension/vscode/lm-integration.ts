@@ -127,6 +127,7 @@ function participantHandler(backend: AnswerBackend, uriOf: (relPath: string) => 
         if (text) history.push({ role: 'assistant', content: text });
       }
     }
+    const referenced = new Set<string>();
     try {
       const result = await backend.answer(
         { kind: 'ask', chatId: 'participant', question: request.prompt, history, workspace: request.command === 'workspace' || request.command === undefined, signal: signalFrom(token) },
@@ -134,8 +135,11 @@ function participantHandler(backend: AnswerBackend, uriOf: (relPath: string) => 
           progress: (phase, fraction) => {
             if (phase !== 'idle' && phase !== 'generating') response.progress(`${phase.replace('-', ' ')}${fraction !== undefined ? ` ${Math.round(fraction * 100)}%` : ''}`);
           },
+          // The context can be reported twice (when the prompt is built, then with final figures).
           context: (ctx) => {
             for (const chip of ctx.chips) {
+              if (referenced.has(chip.path)) continue;
+              referenced.add(chip.path);
               const uri = uriOf(chip.path);
               if (uri) response.reference(uri);
             }

@@ -5,6 +5,7 @@ import type { EngineApi, Model } from '../../gpu/engine/types';
 import type { PowerPreference } from '../../gpu/device/gpu-device';
 import type { ModelStatus } from '../protocol';
 import { ModelNotConfiguredError } from './error-actions';
+import { CancelledError } from '../core/util/abort';
 
 export interface ModelKey {
   path: string;
@@ -43,7 +44,13 @@ export class ModelManager {
 
   private setStatus(s: ModelStatus): void {
     this.status = s;
-    for (const f of this.listeners) f(s);
+    for (const f of this.listeners) {
+      try {
+        f(s);
+      } catch {
+        // A listener (status bar, view) failing must not fail the load it reports on.
+      }
+    }
   }
 
   /** Re-derives the idle status from settings (call when the configuration changes). */
@@ -180,7 +187,5 @@ function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
 }
 
 function abortError(): Error {
-  const e = new Error('cancelled');
-  e.name = 'AbortError';
-  return e;
+  return new CancelledError('The model load was cancelled.');
 }
