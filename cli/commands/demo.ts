@@ -74,17 +74,24 @@ export const demo: CliCommand = {
 
       const sp = summarize(plain);
       const ss = summarize(se);
-      const head = `prompt length | plain attention          | SelfExtend G=${SE.groupSize} W=${SE.neighborWindow}`;
-      const lines = [head, '-'.repeat(head.length + 8)];
+      const colW = 22;
+      const head = `prompt length | ${'plain attention'.padEnd(colW)} | SelfExtend G=${SE.groupSize} W=${SE.neighborWindow}`;
+      const lines = [head, '-'.repeat(head.length + 22)];
       for (let i = 0; i < sp.length; i++) {
         const len = sp[i].length;
         const note = len <= L ? ' (within training)' : ` (${(len / L).toFixed(0)}x the trained context)`;
         const rp = plain.filter((r) => r.length === len);
         const rs = se.filter((r) => r.length === len);
         lines.push(
-          `${String(len).padStart(13)} | ${cell(rp)} ${pct(sp[i].accuracy).padStart(6)}   | ${cell(rs)} ${pct(ss[i].accuracy).padStart(6)}${note}`,
+          `${String(len).padStart(13)} | ${`${cell(rp)} ${pct(sp[i].accuracy).padStart(6)}`.padEnd(colW)} | ${`${cell(rs)} ${pct(ss[i].accuracy).padStart(6)}`.padEnd(colW)}${note}`,
         );
       }
+      const ex = plain.length - 1;
+      lines.push(
+        '',
+        `e.g. a ${plain[ex].length}-character prompt whose key is ${plain[ex].answer}: plain attention answers ${JSON.stringify(plain[ex].output)}, ` +
+          `SelfExtend ${JSON.stringify(se[ex].output)}`,
+      );
       process.stdout.write(lines.join('\n') + '\n\n');
       const agreeP = plain.filter((r) => r.agrees).length;
       const agreeS = se.filter((r) => r.agrees).length;
