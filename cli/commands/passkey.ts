@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import type { CliCommand } from '../command';
 import { intFlag, parse } from '../args';
 import { Engine } from '../../gpu/engine/index';
+import { validateSelfExtend } from '../../gpu/attention/params';
 import {
   contextNeeded,
   evaluatePasskey,
@@ -93,6 +94,8 @@ export const passkey: CliCommand = {
     if (values.plain) mode = { kind: 'plain' };
     else if (hasSe) mode = { kind: 'selfextend', se: { groupSize: intFlag(values.group, '--group', 1), neighborWindow: intFlag(values.window, '--window', 0) } };
 
+    // Fail before loading the model on G/W that can never work (W < L is checked once L is known).
+    if (mode.kind === 'selfextend' && mode.se) validateSelfExtend(mode.se);
     let cases = loadCases(values.cases);
     if (values.limit !== undefined) cases = subsetPerLength(cases, intFlag(values.limit, '--limit', 0));
     const modelPath = positionals[0]!;
