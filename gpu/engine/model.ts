@@ -241,7 +241,9 @@ export class GpuModel implements Model {
     timings.ttftMs = performance.now() - t0;
     timings.prefillTps = ((ids.length - reuse) * 1000) / Math.max(timings.prefillMs, 1e-3);
 
-    const decoder = this.tokenizer.createStreamDecoder({ skipSpecial: true });
+    // A continuation is not the start of a text: SentencePiece's "drop the first space" rule must not eat
+    // the space the model generated (" 29141" stays " 29141").
+    const decoder = this.tokenizer.createStreamDecoder({ skipSpecial: true, stripLeadingSpace: false });
     const stops = new StopStringMatcher(opts.stop);
     const td = performance.now();
     const updateDecode = (): void => {
