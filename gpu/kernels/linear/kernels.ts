@@ -47,7 +47,8 @@ export interface LinearKernelsOptions {
   maxWorkgroupsPerDimension?: number;
   /** Use subgroup reductions when the device has them (default true). */
   subgroups?: boolean;
-  /** Rows per mat-vec workgroup (default 4 on GPUs, 8 on CPU rasterizers where each workgroup is costly). */
+  /** Rows per mat-vec workgroup for one token, divided by the token count for 2..4 tokens
+   *  (default 4 on GPUs, 8 on CPU rasterizers where each workgroup is costly). */
   matvecRows?: number;
 }
 
@@ -149,7 +150,7 @@ export class LinearKernels {
           const nt = Math.min(MATVEC_MAX_TOKENS, nTokens - t0);
           const pipeline = this.pipeline('matvec', w.type, nt);
           for (const c of w.chunks) {
-            const groups = Math.ceil(c.rows / this.matvecRows);
+            const groups = Math.ceil(c.rows / this.rowsFor(nt));
             this.dispatch(pass, pipeline, w, c, x, y, groups, {
               nTokens: nt, xOff: xOffset + t0 * xStride, xStride, yOff: yOffset + t0 * yStride, yStride, add: opts.add ? 1 : 0, rowTiles: 0,
             });
@@ -204,9 +205,14 @@ export class LinearKernels {
     return buildShader(this.variant(kind, type, nTokens));
   }
 
+  /** Mat-vec rows per workgroup for nt tokens: NR*NT accumulators stay about constant (registers, code size). */
+  private rowsFor(nt: number): number {
+    return Math.max(1, Math.floor(this.matvecRows / nt));
+  }
+
   private variant(kind: LinearKernelKind, type: GGMLType, nt: number): Parameters<typeof buildShader>[0] {
     if (kind === 'matvec') {
-      return { kind, type, consts: { NR: this.matvecRows, NT: nt, WG: MATVEC_WG }, subgroups: this.useSubgroups };
+      return { kind, type, consts: { NR: this.rowsFor(nt), NT: nt, WG: MATVEC_WG }, subgroups: this.useSubgroups };
     }
     if (kind === 'matmul') return { kind, type, consts: { TN: MATMUL_TN } };
     return { kind, type };

@@ -2,7 +2,7 @@
 import * as assert from 'node:assert/strict';
 import { openDevice, type DeviceOptions, type GpuContext } from '../../../gpu/device/gpu-device';
 import { GGMLType } from '../../../gpu/gguf/types';
-import { LinearKernels, uploadWeightBytes, linearRef, embeddingRef, type GpuWeight, type LinearOptions } from '../../../gpu/kernels/linear';
+import { LinearKernels, uploadWeightBytes, linearRef, embeddingRef, type GpuWeight, type LinearOptions, type LinearKernelsOptions } from '../../../gpu/kernels/linear';
 import { ALL_TYPES, randomWeight, randn, storageBuffer, readF32, assertClose } from './helpers';
 
 interface Case {
@@ -71,9 +71,10 @@ async function runEmbedding(ctx: GpuContext, lk: LinearKernels, w: GpuWeight, by
   }
 }
 
-const CONFIGS: Array<{ name: string; device: DeviceOptions }> = [
-  { name: 'default features', device: {} },
-  { name: 'without shader-f16 and subgroups', device: { disableFeatures: ['shader-f16', 'subgroups'] } },
+// The fallback configuration also uses 3 rows per mat-vec workgroup (1 row for 3 tokens): odd and single-row variants.
+const CONFIGS: Array<{ name: string; device: DeviceOptions; kernels: LinearKernelsOptions }> = [
+  { name: 'default features', device: {}, kernels: {} },
+  { name: 'without shader-f16 and subgroups, 3 rows per mat-vec workgroup', device: { disableFeatures: ['shader-f16', 'subgroups'] }, kernels: { matvecRows: 3 } },
 ];
 
 for (const cfg of CONFIGS) {
@@ -82,7 +83,7 @@ for (const cfg of CONFIGS) {
     let lk: LinearKernels;
     before(async () => {
       ctx = await openDevice(cfg.device);
-      lk = new LinearKernels(ctx);
+      lk = new LinearKernels(ctx, cfg.kernels);
     });
     after(() => ctx?.device.destroy());
 
