@@ -1,6 +1,6 @@
 // `selfextend bench MODEL.gguf [--json]` (npm run bench -- MODEL.gguf): prefill and decode speed of
 // this engine and of llama.cpp (node-llama-cpp, CPU) on the same file, with ratios; SelfExtend vs
-// plain decode at long context; device copy and Q8_0 mat-vec bandwidth.
+// plain decode at long context and SelfExtend vs plain attention (prefill and decode) at 512/2K/8K; device copy and Q8_0 mat-vec bandwidth.
 // `--synthetic Q8_0|Q4_K` writes a ~30M-parameter synthetic llama into tmp/ (if absent) and benches it.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -12,7 +12,8 @@ import { GGMLType } from '../../gpu/gguf/types';
 
 const USAGE = `usage: selfextend bench (MODEL.gguf | --synthetic Q8_0|Q4_K) [--json] [--no-llama-cpp]
   Prefill tok/s at ${PREFILL_SIZES.join('/')} tokens, decode tok/s at ${SHORT_CTX} and ${LONG_CTX} tokens of context,
-  for this engine and llama.cpp (CPU) on the same file, with ratios; SelfExtend vs plain decode;
+  for this engine and llama.cpp (CPU) on the same file, with ratios; SelfExtend vs plain decode, and attention-only
+  SelfExtend vs plain prefill/decode at 512/2048/8192 tokens;
   the device's copy bandwidth and the Q8_0 mat-vec's share of it.`;
 
 export const bench: CliCommand = {
@@ -75,5 +76,18 @@ function table(r: BenchResult): string {
       `(${(100 * r.bandwidth.fractionOfCopy).toFixed(0)}% of copy); decode reads ${(r.weightBytes / 2 ** 20).toFixed(1)} MiB/token = ${r.bandwidth.decodeWeightGBps.toFixed(2)} GB/s`,
   ];
   if (!l && 'error' in r.llamaCpp) lines.push(`llama.cpp: ${r.llamaCpp.error}`);
+  if (r.attention.length > 0) {
+    const a0 = r.attention[0];
+    lines.push(
+      '',
+      `attention only, SelfExtend G=${a0.selfExtend.groupSize} W=${a0.selfExtend.neighborWindow} vs plain (${a0.heads} heads / ${a0.kvHeads} KV, head dim ${a0.headDim}, one layer)`,
+      `${'tokens'.padStart(6)} ${'prefill plain ms'.padStart(17)} ${'SelfExtend ms'.padStart(14)} ${'overhead'.padStart(9)} ${'decode plain ms'.padStart(16)} ${'SelfExtend ms'.padStart(14)} ${'overhead'.padStart(9)}`,
+      ...r.attention.map(
+        (a) =>
+          `${String(a.T).padStart(6)} ${a.plain.prefillMs.toFixed(1).padStart(17)} ${a.selfExtendSide.prefillMs.toFixed(1).padStart(14)} ${(a.prefillOverheadPct.toFixed(1) + '%').padStart(9)} ` +
+          `${a.plain.decodeMs.toFixed(2).padStart(16)} ${a.selfExtendSide.decodeMs.toFixed(2).padStart(14)} ${(a.decodeOverheadPct.toFixed(1) + '%').padStart(9)}`,
+      ),
+    );
+  }
   return lines.join('\n') + '\n';
 }

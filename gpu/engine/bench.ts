@@ -10,6 +10,7 @@ import type { GpuModel } from './model';
 import type { GenerateOptions } from './types';
 import type { SelfExtendParams } from '../attention/types';
 import type { Token } from 'node-llama-cpp';
+import { benchAttention, type AttentionBenchResult } from '../attention/bench';
 
 /** node-llama-cpp brands token ids; ours are plain vocabulary indices of the same file. */
 const tokens = (ids: number[]): Token[] => ids as unknown as Token[];
@@ -34,6 +35,39 @@ export interface BenchResult {
   engine: SideFigures & { decodeLongSelfExtend: number; selfExtend: SelfExtendParams };
   llamaCpp: (SideFigures & { threads: Record<string, number> }) | { error: string };
   bandwidth: { copyGBps: number; q8MatvecGBps: number; fractionOfCopy: number; decodeWeightGBps: number };
+  /** SelfExtend vs plain attention at the same lengths (attention only, one layer of this model's head shape). */
+  attention: AttentionBenchResult[];
+}
+
+/** Lengths for the attention comparison; 8K is where the paper's naive version doubles the cost. */
+export const ATTENTION_LENGTHS = [512, 2048, 8192] as const;
+
+/**
+ * SelfExtend vs plain attention, same module, same inputs, alternating runs (gpu/attention/bench.ts).
+ * G = 4 and W = 256 put most keys of every length past the neighbour window, so boundary and grouped
+ * tiles dominate: the worst case for SelfExtend's overhead.
+ */
+export async function attentionFigures(
+  shape: { nHeads: number; nKvHeads: number; headDim: number },
+  log: (s: string) => void,
+  lengths: readonly number[] = ATTENTION_LENGTHS,
+): Promise<AttentionBenchResult[]> {
+  const ctx = await openDevice();
+  const out: AttentionBenchResult[] = [];
+  try {
+    for (const T of lengths) {
+      const r = await benchAttention(ctx, { T, heads: shape.nHeads, kvHeads: shape.nKvHeads, headDim: shape.headDim, G: 4, W: 256, reps: T >= 8192 ? 1 : 2 });
+      log(
+        `attention T=${T}: prefill plain ${r.plain.prefillMs.toFixed(0)} ms, SelfExtend ${r.selfExtendSide.prefillMs.toFixed(0)} ms ` +
+          `(${r.prefillOverheadPct.toFixed(1)}%); decode plain ${r.plain.decodeMs.toFixed(2)} ms, SelfExtend ${r.selfExtendSide.decodeMs.toFixed(2)} ms ` +
+          `(${r.decodeOverheadPct.toFixed(1)}%)`,
+      );
+      out.push(r);
+    }
+  } finally {
+    ctx.device.destroy();
+  }
+  return out;
 }
 
 function randomIds(n: number, vocab: number, seed: number): number[] {
@@ -200,14 +234,16 @@ function decodeBytesPerToken(m: GpuModel): number {
   return total;
 }
 
-export async function runBench(path: string, log: (s: string) => void, opts: { skipLlamaCpp?: boolean } = {}): Promise<BenchResult> {
+export async function runBench(path: string, log: (s: string) => void, opts: { skipLlamaCpp?: boolean; attentionLengths?: readonly number[] } = {}): Promise<BenchResult> {
   const m = await Engine.load(path, { maxContext: 2048 + 128 });
   let engine: BenchResult['engine'];
   let bw: { copyGBps: number; q8MatvecGBps: number };
+  let attention: AttentionBenchResult[];
   const weightBytes = decodeBytesPerToken(m);
   try {
     engine = await engineFigures(m, log);
     bw = await bandwidthFigures();
+    attention = await attentionFigures(m.config, log, opts.attentionLengths);
   } finally {
     m.dispose();
   }
@@ -233,5 +269,6 @@ export async function runBench(path: string, log: (s: string) => void, opts: { s
       fractionOfCopy: bw.q8MatvecGBps / bw.copyGBps,
       decodeWeightGBps: (weightBytes * engine.decodeShort) / 1e9,
     },
+    attention,
   };
 }
