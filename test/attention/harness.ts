@@ -3,17 +3,10 @@ import type { GpuContext } from '../../gpu/device/gpu-device';
 import type { RopeConfig } from '../../gpu/model/types';
 import type { AttentionModule, SelfExtendParams, SplitKvOptions } from '../../gpu/attention/types';
 import { createAttention } from '../../gpu/attention/index';
+import { rng } from '../helpers/engine-random';
 
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng };
+
 
 export function randomArray(n: number, rand: () => number, scale = 1): Float32Array {
   const a = new Float32Array(n);

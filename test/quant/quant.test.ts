@@ -1,23 +1,13 @@
 import * as assert from 'node:assert/strict';
 import { GGMLType, GGML_BLOCK } from '../../gpu/gguf/types';
 import { quantize, dequantize, byteSize, f32ToF16Bits } from '../../gpu/quant';
+import { rng } from '../helpers/engine-random';
 
 const ALL: GGMLType[] = [
   GGMLType.F32, GGMLType.F16, GGMLType.BF16, GGMLType.Q8_0, GGMLType.Q4_0, GGMLType.Q4_1,
   GGMLType.Q5_0, GGMLType.Q5_1, GGMLType.Q4_K, GGMLType.Q5_K, GGMLType.Q6_K,
 ];
 
-/** Small deterministic PRNG (mulberry32) so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function gaussian(n: number, seed: number, scale = 1): Float32Array {
   const r = rng(seed);

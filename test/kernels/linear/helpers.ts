@@ -3,22 +3,15 @@ import * as assert from 'node:assert/strict';
 import type { GpuContext } from '../../../gpu/device/gpu-device';
 import { GGMLType, GGML_BLOCK } from '../../../gpu/gguf/types';
 import { quantize } from '../../../gpu/quant';
+import { rng } from '../../helpers/engine-random';
+
+export { rng };
 
 export const ALL_TYPES: GGMLType[] = [
   GGMLType.F32, GGMLType.F16, GGMLType.BF16, GGMLType.Q8_0, GGMLType.Q4_0, GGMLType.Q4_1,
   GGMLType.Q5_0, GGMLType.Q5_1, GGMLType.Q4_K, GGMLType.Q5_K, GGMLType.Q6_K,
 ];
 
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function randn(n: number, seed: number, scale = 1): Float32Array {
   const r = rng(seed);
