@@ -261,7 +261,7 @@ export class ChatSession {
     // History keeps the question without excerpts: later prompts stay short, at the price of
     // recomputing from this turn on (the repository prefix before it stays cached).
     this.turns.push({ user: user.content, question: opts.question, answer: stats.text, files });
-    this.deps.log?.(`answer: prompt ${stats.promptTokens} tokens (${stats.cachedTokens} cached), ttft ${stats.ttftMs} ms, ${stats.decodeTps.toFixed(1)} tok/s, ${stats.finishReason}`);
+    this.deps.log?.(`answer: prompt ${stats.promptTokens} tokens (${stats.cachedTokens} cached), ttft ${stats.ttftMs.toFixed(0)} ms, ${stats.decodeTps.toFixed(1)} tok/s, ${stats.finishReason}`);
     return {
       answer: stats.text, files, partialFiles, context: report,
       promptTokens: stats.promptTokens, cachedTokens: stats.cachedTokens, generatedTokens: stats.generatedTokens, window: win,
