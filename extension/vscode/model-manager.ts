@@ -5,7 +5,7 @@ import type { EngineApi, Model } from '../../gpu/engine/types';
 import type { PowerPreference } from '../../gpu/device/gpu-device';
 import type { ModelStatus } from '../protocol';
 import { ModelNotConfiguredError } from './error-actions';
-import { CancelledError } from '../core/util/abort';
+import { CancelledError, untilAborted } from '../core/util/abort';
 
 export interface ModelKey {
   path: string;
@@ -118,7 +118,8 @@ export class ModelManager {
     const loading = this.loading;
     if (reporter) this.reporters.add(reporter);
     try {
-      return await (signal ? raceAbort(loading.promise, signal) : loading.promise);
+      // The caller's request can be stopped while the (shared) load continues for the next request.
+      return await untilAborted(loading.promise, signal, abortError);
     } finally {
       if (reporter) this.reporters.delete(reporter);
     }
@@ -165,25 +166,6 @@ function disposeQuietly(m: Model): void {
 
 function sameKey(a: ModelKey, b: ModelKey): boolean {
   return a.path === b.path && a.powerPreference === b.powerPreference;
-}
-
-// The caller's request can be stopped while the (shared) load continues for the next request.
-function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(abortError());
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(abortError());
-    signal.addEventListener('abort', onAbort, { once: true });
-    p.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
 }
 
 function abortError(): Error {

@@ -18,12 +18,12 @@ export function isCancellation(e: unknown): boolean {
 /**
  * `p`, or a CancelledError as soon as `signal` aborts, whichever comes first. A host's I/O that does
  * not watch the signal (a slow network file system) then cannot hold a Stop up: its late result or
- * error is dropped (handled, so never an unhandled rejection).
+ * error is dropped (handled, so never an unhandled rejection). `cancelled` makes the error thrown on abort.
  */
-export function untilAborted<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+export function untilAborted<T>(p: Promise<T>, signal: AbortSignal | undefined, cancelled: () => Error = () => new CancelledError()): Promise<T> {
   if (!signal) return p;
   return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(new CancelledError());
+    const onAbort = (): void => reject(cancelled());
     if (signal.aborted) onAbort();
     else signal.addEventListener('abort', onAbort, { once: true });
     p.then(
