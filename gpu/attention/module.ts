@@ -17,6 +17,7 @@ import type {
 } from './types';
 import { validateSelfExtend, SelfExtendParamsError } from './params';
 import { ropeTable } from './rope';
+import { bufferId } from '../kernels/common';
 import { getPipelines, KEYS_PER_TILE, PARAM_BYTES, ROWS_PER_WG, type AttentionPipelines } from './pipelines';
 
 const RING_SLOTS = 256;
@@ -51,16 +52,6 @@ export function planSplits(
   return { nSplits: n, splitLen };
 }
 
-class BufferIds {
-  private ids = new WeakMap<GPUBuffer, number>();
-  private next = 1;
-  id(b: GPUBuffer): number {
-    let i = this.ids.get(b);
-    if (i === undefined) this.ids.set(b, (i = this.next++));
-    return i;
-  }
-}
-
 export class SelfExtendAttention implements AttentionModule {
   readonly shape: AttentionShape;
   readonly kvF16: boolean;
@@ -77,7 +68,6 @@ export class SelfExtendAttention implements AttentionModule {
   private ringSlot = 0;
   private cur: BatchState | undefined;
   private bindGroups = new Map<string, GPUBindGroup>();
-  private readonly bufIds = new BufferIds();
   /** Positions [0, validLength) hold keys/values of the last requests. */
   private validLength = 0;
   /** kG holds keys rotated at ⌊j/groupedG⌋ for positions [0, groupedUntil). */
@@ -257,7 +247,7 @@ export class SelfExtendAttention implements AttentionModule {
   }
 
   private bindGroup(layout: GPUBindGroupLayout, buffers: GPUBuffer[]): GPUBindGroup {
-    const key = `${layout.label}:${buffers.map((b) => this.bufIds.id(b)).join(',')}`;
+    const key = `${layout.label}:${buffers.map((b) => bufferId(b)).join(',')}`;
     let bg = this.bindGroups.get(key);
     if (!bg) {
       if (this.bindGroups.size > 512) this.bindGroups.clear(); // engines that reallocate scratch buffers

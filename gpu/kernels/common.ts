@@ -144,7 +144,8 @@ const bufferIds = new WeakMap<GPUBuffer, number>();
 let nextBufferId = 1;
 const MAX_CACHED_PER_PIPELINE = 1024;
 
-function bufferId(b: GPUBuffer): number {
+/** A process-wide small integer per buffer, for bind-group cache keys. */
+export function bufferId(b: GPUBuffer): number {
   let id = bufferIds.get(b);
   if (id === undefined) bufferIds.set(b, (id = nextBufferId++));
   return id;

@@ -15,6 +15,7 @@
 import type { GpuContext } from '../../device/gpu-device';
 import { loadDawn } from '../../device/dawn';
 import { GGMLType } from '../../gguf/types';
+import { bufferId } from '../common';
 import { buildShader, type LinearKernelKind } from './shader';
 import type { GpuWeight, WeightChunk } from './upload';
 
@@ -109,8 +110,6 @@ export class LinearKernels {
   private readonly pipelines = new Map<string, GPUComputePipeline>();
   private readonly params = new Lru<GPUBuffer>(PARAM_CACHE);
   private readonly bindGroups = new Lru<GPUBindGroup>(BIND_CACHE);
-  private readonly ids = new WeakMap<GPUBuffer, number>();
-  private nextId = 1;
 
   constructor(ctx: GpuContext, opts: LinearKernelsOptions = {}) {
     this.device = ctx.device;
@@ -251,12 +250,6 @@ export class LinearKernels {
     }
   }
 
-  private id(b: GPUBuffer): number {
-    let i = this.ids.get(b);
-    if (i === undefined) this.ids.set(b, (i = this.nextId++));
-    return i;
-  }
-
   private dispatch(
     pass: GPUComputePassEncoder,
     pipeline: GPUComputePipeline,
@@ -280,7 +273,7 @@ export class LinearKernels {
       pbuf.unmap();
       this.params.set(pkey, pbuf);
     }
-    const bkey = `${this.id(c.buffer)}|${this.id(x)}|${this.id(y)}|${this.id(pbuf)}`;
+    const bkey = `${bufferId(c.buffer)}|${bufferId(x)}|${bufferId(y)}|${bufferId(pbuf)}`;
     let bg = this.bindGroups.get(bkey);
     if (!bg) {
       bg = this.device.createBindGroup({
