@@ -2,7 +2,7 @@
 // (a test compares them), and readSettings uses the same defaults and ranges to clamp what users type
 // into settings.json, where VS Code does not enforce min/max.
 
-import { normalizeSettings, type AssistantSettings } from '../core/chat/settings';
+import { DEFAULT_SETTINGS, normalizeSettings, type AssistantSettings } from '../core/chat/settings';
 
 export type PowerPreferenceSetting = 'high-performance' | 'low-power';
 
@@ -32,19 +32,22 @@ type Spec =
 
 export const SETTINGS_SECTION = 'selfextend';
 
+// Defaults come from the core, so the CLI and the extension cannot drift apart.
+const D = DEFAULT_SETTINGS;
+
 export const SETTINGS_SCHEMA: { readonly [K in keyof ExtensionSettings]: Spec } = {
-  modelPath: { kind: 'string', default: '', description: 'Path to a GGUF model file (llama, qwen2/qwen3 architectures). Empty: the chat view offers to pick or download one.' },
-  enabled: { kind: 'boolean', default: true, description: 'Use SelfExtend to stretch the model\'s trained context window. Off: plain attention, limited to the trained window.' },
-  groupSize: { kind: 'integer', default: 0, minimum: 0, maximum: 64, description: 'SelfExtend group size G: keys farther than the neighbor window share positions in groups of G. 0 chooses the smallest G that reaches the target context. Takes effect on the next request.' },
-  neighborWindow: { kind: 'integer', default: 0, minimum: 0, maximum: 32768, description: 'SelfExtend neighbor window W in tokens: keys closer than W keep exact positions. 0 picks a quarter of the trained window (a multiple of G). Must be a multiple of the group size and below the trained window. Takes effect on the next request.' },
-  targetContext: { kind: 'integer', default: 16384, minimum: 512, maximum: 131072, description: 'Tokens of repository context to aim for. With group size 0 the extension picks G so that (L − W) × G + W reaches this.' },
-  maxNewTokens: { kind: 'integer', default: 1024, minimum: 1, maximum: 16384, description: 'Maximum tokens generated per answer.' },
-  temperature: { kind: 'number', default: 0.2, minimum: 0, maximum: 2, description: 'Sampling temperature; 0 always picks the most likely token (greedy).' },
-  topP: { kind: 'number', default: 0.95, minimum: 0, maximum: 1, description: 'Nucleus sampling: sample only from the most likely tokens whose probabilities add up to this.' },
-  include: { kind: 'string[]', default: [], description: 'Glob patterns of workspace files to consider (empty: all files). Matched against workspace-relative paths.' },
-  exclude: { kind: 'string[]', default: [], description: 'Glob patterns of workspace files to leave out, in addition to files.exclude, search.exclude and .gitignore.' },
-  maxFileSize: { kind: 'integer', default: 1048576, minimum: 1024, maximum: 67108864, description: 'Files larger than this many bytes are not read into the context.' },
-  gpuPowerPreference: { kind: 'enum', default: 'high-performance', values: ['high-performance', 'low-power'], description: 'Which GPU to ask WebGPU for on machines with more than one. Applies when the model is next loaded.' },
+  modelPath: { kind: 'string', default: D.modelPath, description: 'Path to a GGUF model file (llama, qwen2/qwen3 architectures). Empty: the chat view offers to pick or download one.' },
+  enabled: { kind: 'boolean', default: D.selfExtend.enabled, description: 'Use SelfExtend to stretch the model\'s trained context window. Off: plain attention, limited to the trained window.' },
+  groupSize: { kind: 'integer', default: D.selfExtend.groupSize, minimum: 0, maximum: 64, description: 'SelfExtend group size G: keys farther than the neighbor window share positions in groups of G. 0 chooses the smallest G that reaches the target context. Takes effect on the next request.' },
+  neighborWindow: { kind: 'integer', default: D.selfExtend.neighborWindow, minimum: 0, maximum: 32768, description: 'SelfExtend neighbor window W in tokens: keys closer than W keep exact positions. 0 picks a quarter of the trained window (a multiple of G). Must be a multiple of the group size and below the trained window. Takes effect on the next request.' },
+  targetContext: { kind: 'integer', default: D.selfExtend.targetContext, minimum: 512, maximum: 131072, description: 'Tokens of repository context to aim for. With group size 0 the extension picks G so that (L − W) × G + W reaches this.' },
+  maxNewTokens: { kind: 'integer', default: D.maxNewTokens, minimum: 1, maximum: 16384, description: 'Maximum tokens generated per answer.' },
+  temperature: { kind: 'number', default: D.temperature, minimum: 0, maximum: 2, description: 'Sampling temperature; 0 always picks the most likely token (greedy).' },
+  topP: { kind: 'number', default: D.topP, minimum: 0, maximum: 1, description: 'Nucleus sampling: sample only from the most likely tokens whose probabilities add up to this.' },
+  include: { kind: 'string[]', default: D.include, description: 'Glob patterns of workspace files to consider (empty: all files). Matched against workspace-relative paths.' },
+  exclude: { kind: 'string[]', default: D.exclude, description: 'Glob patterns of workspace files to leave out, in addition to files.exclude, search.exclude and .gitignore.' },
+  maxFileSize: { kind: 'integer', default: D.maxFileSize, minimum: 1024, maximum: 67108864, description: 'Files larger than this many bytes are not read into the context.' },
+  gpuPowerPreference: { kind: 'enum', default: D.powerPreference, values: ['high-performance', 'low-power'], description: 'Which GPU to ask WebGPU for on machines with more than one. Applies when the model is next loaded.' },
 };
 
 export type SettingsGetter = (key: keyof ExtensionSettings) => unknown;
