@@ -31,10 +31,6 @@ export class GGUFError extends Error {
   }
 }
 
-export function isGGUFError(e: unknown): e is GGUFError {
-  return e instanceof GGUFError;
-}
-
 /**
  * Quotes a string taken from a file for an error message or terminal output: at most `max` characters,
  * control characters escaped, so a hostile key cannot flood a message or send terminal escapes.

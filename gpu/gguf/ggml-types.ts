@@ -63,12 +63,6 @@ export function isSupportedType(id: number): id is GGMLType {
   return (SUPPORTED_TYPES as readonly number[]).includes(id);
 }
 
-/** Looks a supported type up by name ("q4_k", "Q8_0" ...). */
-export function parseGGMLTypeName(name: string): GGMLType | undefined {
-  const up = name.toUpperCase();
-  return SUPPORTED_TYPES.find((t) => TRAITS[t]?.name === up);
-}
-
 // Keep the shared table and ours in step: a mismatch would size tensors differently in two places.
 for (const t of SUPPORTED_TYPES) {
   const a = GGML_BLOCK[t];
