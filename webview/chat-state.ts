@@ -1,14 +1,8 @@
 // The webview's model of the conversation: a pure reducer over extension messages, so streaming,
 // errors and restores are testable in node. The view renders from this.
-import type { ChatSummary, ChatTurn, ChatViewState, CuratedModelInfo, ExtensionMessage, ModelStatus, ProgressPhase } from '../extension/protocol';
+import type { ChatTurn, ChatViewState, ExtensionMessage, ProgressPhase } from '../extension/protocol';
 
-export interface UiState {
-  chatId: string;
-  turns: ChatTurn[];
-  chats: ChatSummary[];
-  busy: boolean;
-  model: ModelStatus;
-  curatedModels: CuratedModelInfo[];
+export interface UiState extends ChatViewState {
   progress: { phase: ProgressPhase; fraction?: number; detail?: string };
   /** Error not tied to a turn (e.g. model failed to load before any answer started). */
   banner?: { message: string; actions: ChatTurn['actions'] };
