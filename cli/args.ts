@@ -24,3 +24,11 @@ export function intFlag(v: string | undefined, flag: string, def: number): numbe
   if (!/^-?\d+$/.test(v)) throw new Error(`${flag}: '${v}' is not an integer`);
   return Number(v);
 }
+
+/** A finite number, or undefined when the flag is absent. */
+export function numberFlag(v: string | undefined, flag: string): number | undefined {
+  if (v === undefined) return undefined;
+  const x = Number(v);
+  if (!Number.isFinite(x)) throw new Error(`${flag}: '${v}' is not a number`);
+  return x;
+}

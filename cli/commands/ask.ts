@@ -2,7 +2,7 @@
 // (same repository context, prompt and SelfExtend code: extension/core).
 import * as path from 'node:path';
 import type { CliCommand } from '../command';
-import { parse, intFlag, type Options } from '../args';
+import { parse, intFlag, numberFlag, type Options } from '../args';
 import { Engine } from '../../gpu/engine/index';
 import type { Model } from '../../gpu/engine/types';
 import { NodeFileSource } from '../../extension/core/workspace';
@@ -46,12 +46,6 @@ export interface AssistantFlagValues {
 
 export function settingsFromFlags(v: AssistantFlagValues, extra: Partial<AssistantSettings> = {}): AssistantSettings {
   if (v.plain && (v.group !== undefined || v.window !== undefined)) throw new Error('--plain cannot be combined with --group/--window');
-  const num = (x: string | undefined, flag: string, def: number): number => {
-    if (x === undefined) return def;
-    const n = Number(x);
-    if (!Number.isFinite(n)) throw new Error(`${flag}: '${x}' is not a number`);
-    return n;
-  };
   const group = intFlag(v.group, '--group', 0);
   if (v.group !== undefined && group < 1) throw new Error('--group must be >= 1');
   if (v.window !== undefined && v.group === undefined) throw new Error('--window needs --group G');
@@ -60,8 +54,8 @@ export function settingsFromFlags(v: AssistantFlagValues, extra: Partial<Assista
     ...extra,
     modelPath: v.model ?? '',
     maxNewTokens: intFlag(v.n, '-n', 512),
-    temperature: num(v.temperature, '--temperature', 0),
-    topP: num(v['top-p'], '--top-p', 0.95),
+    temperature: numberFlag(v.temperature, '--temperature') ?? 0,
+    topP: numberFlag(v['top-p'], '--top-p') ?? 0.95,
     selfExtend: {
       enabled: v.plain !== true,
       groupSize: group,

@@ -1,6 +1,6 @@
 // `selfextend generate MODEL.gguf --prompt "..." | --prompt-ids 1,2,3 [-n N] [--greedy] [--json]`
 import type { CliCommand } from '../command';
-import { parse } from '../args';
+import { parse, numberFlag } from '../args';
 import { Engine } from '../../gpu/engine/index';
 import { PROMPT_FLAGS, optionalInt, progressToStderr, promptIds, selfExtendFrom } from './engine-flags';
 
@@ -38,12 +38,6 @@ export const generate: CliCommand = {
       return 0;
     }
     if (positionals.length !== 1) throw new Error(`expected one MODEL.gguf path\n${USAGE}`);
-    const num = (v: string | undefined, flag: string): number | undefined => {
-      if (v === undefined) return undefined;
-      const x = Number(v);
-      if (!Number.isFinite(x)) throw new Error(`${flag}: '${v}' is not a number`);
-      return x;
-    };
     const model = await Engine.load(positionals[0]!, {
       maxContext: optionalInt(values['max-context'], '--max-context'),
       prefillChunk: optionalInt(values.chunk, '--chunk'),
@@ -62,10 +56,10 @@ export const generate: CliCommand = {
           addBos: false, // promptIds applied the BOS rule already
           maxTokens: optionalInt(values.n, '-n') ?? 128,
           greedy: values.greedy === true,
-          temperature: num(values.temperature, '--temperature'),
+          temperature: numberFlag(values.temperature, '--temperature'),
           topK: optionalInt(values['top-k'], '--top-k'),
-          topP: num(values['top-p'], '--top-p'),
-          repeatPenalty: num(values['repeat-penalty'], '--repeat-penalty'),
+          topP: numberFlag(values['top-p'], '--top-p'),
+          repeatPenalty: numberFlag(values['repeat-penalty'], '--repeat-penalty'),
           repeatLastN: optionalInt(values['repeat-last-n'], '--repeat-last-n'),
           seed: optionalInt(values.seed, '--seed'),
           stop: values.stop,
