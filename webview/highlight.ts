@@ -31,10 +31,6 @@ import { escapeHtml } from './sanitize-policy';
 const LANGUAGES = { bash, c, cpp, csharp, css, diff, go, java, javascript, json, kotlin, markdown, php, plaintext, python, ruby, rust, shell, sql, swift, typescript, xml, yaml, ini, wgsl };
 for (const [name, lang] of Object.entries(LANGUAGES)) hljs.registerLanguage(name, lang);
 
-export function supportedLanguages(): string[] {
-  return hljs.listLanguages();
-}
-
 // Fence info strings use aliases (`ts`, `sh`, `html`); hljs.highlight wants a registered name.
 const NAME_BY_ALIAS = new Map<string, string>();
 for (const name of hljs.listLanguages()) {
