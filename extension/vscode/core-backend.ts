@@ -14,7 +14,7 @@ import type { AssistantSettings } from '../core/chat/settings';
 import { resolveWindow, type ExtendedWindow } from '../core/chat/window';
 import type { AnswerTimings, ContextMeter, FinishKind } from '../protocol';
 import type { AnswerBackend, AnswerContext, AnswerEvents, AnswerRequest, AnswerResult, AskRequest, ChatCompletionRequest, HistoryMessage, ModelInfo, SummarizeRequest } from './answer-backend';
-import type { LoadReporter, ModelManager } from './model-manager';
+import { baseName, type LoadReporter, type ModelManager } from './model-manager';
 import { describeError } from './error-actions';
 import { CancelledError } from '../core/util/abort';
 
@@ -65,10 +65,6 @@ export function coreTurns(history: readonly HistoryMessage[]): CoreTurn[] {
   return turns;
 }
 
-function basename(p: string): string {
-  return p.split(/[\\/]/).pop() ?? p;
-}
-
 export class CoreBackend implements AnswerBackend {
   private model: Model | undefined;
   private queue = new RequestQueue();
@@ -90,7 +86,7 @@ export class CoreBackend implements AnswerBackend {
         maxInput = m.config.contextLength;
       }
     }
-    return { name: basename(s.modelPath), family: m?.config.architecture ?? 'gguf', maxInputTokens: maxInput, maxOutputTokens: s.maxNewTokens };
+    return { name: baseName(s.modelPath), family: m?.config.architecture ?? 'gguf', maxInputTokens: maxInput, maxOutputTokens: s.maxNewTokens };
   }
 
   countTokens(text: string): number {

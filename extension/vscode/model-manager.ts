@@ -17,7 +17,8 @@ export interface LoadReporter {
   progress(fraction: number, detail?: string): void;
 }
 
-function baseName(p: string): string {
+/** The file name of a path, with either separator. */
+export function baseName(p: string): string {
   return p.split(/[\\/]/).pop() ?? p;
 }
 
