@@ -282,7 +282,9 @@ export class GpuModel implements Model {
       // One decode step: forward the token, sample the next one, read back one u32.
       const scope = this.record(s, (enc) => {
         s.forward.encode(enc, [tok], pos, se, 'last');
-        s.sampler.encode(enc, s.forward.logits, 0, params, [...ids, ...out], stepSeed(seed, generated));
+        // The sampler reads only the last repeatLastN ids; copying the whole context each step would grow with it.
+        const n = params.repeatLastN;
+        s.sampler.encode(enc, s.forward.logits, 0, params, n > 0 ? [...ids.slice(-n), ...out.slice(-n)] : [], stepSeed(seed, generated));
       });
       next = await s.sampler.read();
       await GpuModel.check(scope);
