@@ -5,4 +5,4 @@ export { PathFilter, LOCK_FILES, GENERATED_DIRS } from './filters';
 export { looksBinary, decodeText, SNIFF_BYTES } from './text';
 export { readText, type ReadTextResult } from './read-text';
 export { NodeFileSource, nodeWalkFs, type WalkFs, type NodeFileSourceOptions } from './node-file-source';
-export { filterHostListing, type HostListingOptions, type HostStat } from './host-listing';
+export { filterHostListing, isInsideRoot, type HostListingOptions, type HostStat } from './host-listing';
