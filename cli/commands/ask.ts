@@ -5,7 +5,7 @@ import type { CliCommand } from '../command';
 import { parse, intFlag, numberFlag, rangeIntFlag, type Options } from '../args';
 import { Engine } from '../../gpu/engine/index';
 import type { Model } from '../../gpu/engine/types';
-import { NodeFileSource } from '../../extension/core/workspace';
+import { displayName, NodeFileSource, terminalSafe } from '../../extension/core/workspace';
 import { ChatSession, DEFAULT_SETTINGS, normalizeSettings, type AnswerResult, type AssistantProgress, type AssistantSettings } from '../../extension/core/chat';
 
 /** Largest G the settings accept (normalizeSettings and the VS Code schema use the same bound). */
@@ -174,7 +174,7 @@ export const ask: CliCommand = {
     const { signal, dispose } = sigintSignal();
     try {
       const source = new NodeFileSource(repo, { include: settings.include, exclude: settings.exclude, maxFileSize: settings.maxFileSize });
-      const chat = new ChatSession({ model, source, settings: () => settings, log: (l) => process.stderr.write(`${l}\n`) });
+      const chat = new ChatSession({ model, source, settings: () => settings, log: (l) => process.stderr.write(`${terminalSafe(l)}\n`) });
       for (const question of [positionals[0]!, ...(values['follow-up'] ?? [])]) {
         const r = await chat.ask({
           question, signal, onProgress: stderrProgress(),
@@ -188,7 +188,7 @@ export const ask: CliCommand = {
             `[files: ${r.files.length}/${r.context.filesListed} (${r.context.mode}); prompt ${r.promptTokens} tokens, ${r.cachedTokens} cached; ` +
               `${r.window.description}; ttft ${r.ttftMs.toFixed(0)} ms; ${r.decodeTps.toFixed(1)} tok/s; ${r.finishReason}]\n`,
           );
-          if (r.context.leftOut.count > 0) process.stderr.write(`[left out ${r.context.leftOut.count} files, e.g. ${r.context.leftOut.examples.slice(0, 5).join(', ')}]\n`);
+          if (r.context.leftOut.count > 0) process.stderr.write(`[left out ${r.context.leftOut.count} files, e.g. ${r.context.leftOut.examples.slice(0, 5).map(displayName).join(', ')}]\n`);
         }
         if (r.finishReason === 'aborted') return 130;
       }

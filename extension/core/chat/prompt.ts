@@ -3,6 +3,7 @@
 // with parseSpecial off, so file contents can never smuggle control tokens in either way.
 import type { Model } from '../../../gpu/engine/types';
 import type { ChatMessage } from '../../../gpu/tokenizer/types';
+import { displayName } from '../workspace/names';
 
 export const SYSTEM_PROMPT =
   'You are a careful assistant for a software repository. Answer using the repository files provided ' +
@@ -17,7 +18,7 @@ export function systemMessage(repository: string, system = SYSTEM_PROMPT): ChatM
 export function userMessage(question: string, selection?: { label: string; text: string }): ChatMessage {
   if (!selection || selection.text.trim() === '') return { role: 'user', content: question };
   const fence = selection.text.includes('```') ? '~~~~' : '```';
-  return { role: 'user', content: `Selected code (${selection.label}):\n${fence}\n${selection.text}\n${fence}\n\n${question}` };
+  return { role: 'user', content: `Selected code (${displayName(selection.label)}):\n${fence}\n${selection.text}\n${fence}\n\n${question}` };
 }
 
 export function encodeMessages(model: Model, messages: ChatMessage[]): number[] {

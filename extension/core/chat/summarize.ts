@@ -4,6 +4,7 @@
 import type { Model } from '../../../gpu/engine/types';
 import type { ChatMessage } from '../../../gpu/tokenizer/types';
 import { languageOf, fenceFor } from '../context/language';
+import { displayName } from '../workspace/names';
 import { CancelledError, throwIfAborted } from '../util/abort';
 import { encodeMessages, tokenCounter } from './prompt';
 import { runGeneration, type GenerationStats } from './generation';
@@ -71,7 +72,7 @@ export async function summarizeText(
     };
 
     let text = opts.text.endsWith('\n') ? opts.text.slice(0, -1) : opts.text;
-    let what = `${opts.label}`;
+    let what = displayName(opts.label); // a file name: untrusted text
     let level = 0;
     // Each level shrinks the text (parts of `available` tokens become summaries of at most `partAnswer`).
     for (;;) {
@@ -104,7 +105,7 @@ export async function summarizeText(
         summaries.push(level === 1 ? `Part ${i + 1} (lines ${p.startLine}-${p.endLine}): ${s.text.trim()}` : s.text.trim());
       }
       text = summaries.join('\n\n');
-      what = opts.label;
+      what = displayName(opts.label);
     }
   });
 }
