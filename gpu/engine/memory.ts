@@ -221,3 +221,66 @@ export function outOfMemoryMessage(plan: MemoryPlan, budget: number, c: ModelCon
     `${plan.groupedCopy ? ' with SelfExtend' : ''}, but the memory budget is ${formatBytes(budget)}. Largest: ${list}. ${hint}`
   ).trim();
 }
+
+/** The public shape of a model: enough to plan its memory without the file (catalog, benchmarks). */
+export interface ModelLayout {
+  nLayers: number;
+  embeddingDim: number;
+  nHeads: number;
+  nKvHeads: number;
+  headDim: number;
+  ffnDim: number;
+  vocabSize: number;
+  /** Trained context L. */
+  contextLength: number;
+}
+
+/** A ModelConfig for planning only (no tensors): rope over the whole head, plain llama layout. */
+export function layoutConfig(l: ModelLayout): ModelConfig {
+  return {
+    architecture: 'llama',
+    name: 'layout',
+    ...l,
+    normEps: 1e-5,
+    rope: { layout: 'neox', base: 10000, dim: l.headDim, freqFactors: null, linearScale: 1, scalingType: 'none' },
+    tiedEmbeddings: false,
+    qkvBias: false,
+    qkNorm: false,
+    nParams: 0,
+    tensorTypes: {},
+    hasChatTemplate: true,
+  };
+}
+
+/** WebGPU's default binding limit (lavapipe's too): plans made without a device assume it. */
+export const DEFAULT_LIMITS: Pick<DeviceInfo, 'limits'> = {
+  limits: { maxStorageBufferBindingSize: 128 * 2 ** 20, maxBufferSize: 256 * 2 ** 20 } as DeviceInfo['limits'],
+};
+
+/**
+ * The plan for one request of `tokens` positions (prompt + answer) at default load settings: f16 KV,
+ * 512-token prefill chunks, and SelfExtend's grouped key copy when the request exceeds the trained window.
+ */
+export function planRequest(c: ModelConfig, weightsBytes: number, tokens: number, opts: { kvF16?: boolean; info?: Pick<DeviceInfo, 'limits'>; chunk?: number } = {}): MemoryPlan {
+  return planMemory({
+    config: c,
+    weightsBytes,
+    info: opts.info ?? DEFAULT_LIMITS,
+    kvF16: opts.kvF16 ?? true,
+    chunk: opts.chunk ?? 512,
+    contextTokens: tokens,
+    groupedCopy: tokens > c.contextLength,
+  });
+}
+
+/** The largest request (tokens) whose plan fits `budget` bytes, or 0 when even one token does not. */
+export function largestRequestWithin(c: ModelConfig, weightsBytes: number, budget: number, opts: { kvF16?: boolean; info?: Pick<DeviceInfo, 'limits'> } = {}): number {
+  let lo = 0;
+  let hi = planRequest(c, weightsBytes, 1, opts).maxContext;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (planRequest(c, weightsBytes, mid, opts).totalBytes <= budget) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
