@@ -252,7 +252,7 @@ export class SelfExtendAttention implements AttentionModule {
     this.cur = { startPos, nTokens, offset, nSplits: plan.nSplits };
   }
 
-  encodeLayer(encoder: GPUCommandEncoder, batch: AttentionBatch): void {
+  encodeLayer(encoder: GPUCommandEncoder | GPUComputePassEncoder, batch: AttentionBatch): void {
     this.checkLive();
     const cur = this.cur;
     if (!cur || cur.startPos !== batch.startPos || cur.nTokens !== batch.nTokens) {
@@ -261,7 +261,8 @@ export class SelfExtendAttention implements AttentionModule {
     const { nHeads, nKvHeads, headDim, nLayers } = this.shape;
     const l = batch.layer;
     if (!(l >= 0 && l < nLayers)) throw new Error(`attention: layer ${l} out of range 0..${nLayers - 1}`);
-    const pass = encoder.beginComputePass({ label: `attention.${l}` });
+    const own = !('dispatchWorkgroups' in encoder);
+    const pass = own ? encoder.beginComputePass({ label: `attention.${l}` }) : encoder;
 
     pass.setPipeline(this.pipes.store);
     pass.setBindGroup(0, this.bindGroup(this.pipes.storeLayout, [this.ring, batch.k, batch.v, this.kN[l], this.vC[l], this.rope, this.kG[l] ?? this.noGrouped]), [cur.offset]);
@@ -279,7 +280,7 @@ export class SelfExtendAttention implements AttentionModule {
       pass.setBindGroup(0, this.bindGroup(this.pipes.reduceLayout, [this.ring, this.part, batch.out]), [cur.offset]);
       pass.dispatchWorkgroups(cur.nTokens * nHeads);
     }
-    pass.end();
+    if (own) pass.end();
   }
 
   canReuse(length: number, se: SelfExtendParams): boolean {

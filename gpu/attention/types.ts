@@ -73,8 +73,12 @@ export interface AttentionModule {
    * per-batch uniforms (positions, G, W). Throws a clear error for invalid G/W.
    */
   beginBatch(startPos: number, nTokens: number, se: SelfExtendParams): void;
-  /** Records: rotate q/k, store k/v into the cache at startPos.., attend over 0..startPos+nTokens-1. */
-  encodeLayer(encoder: GPUCommandEncoder, batch: AttentionBatch): void;
+  /**
+   * Records: rotate q/k, store k/v into the cache at startPos.., attend over 0..startPos+nTokens-1.
+   * Given a compute pass, the dispatches go into it (the engine records a whole forward in one pass);
+   * given a command encoder, the layer gets a pass of its own.
+   */
+  encodeLayer(encoder: GPUCommandEncoder | GPUComputePassEncoder, batch: AttentionBatch): void;
   /**
    * True when cached positions < length are still valid for `se` (e.g. the strategy keeps keys rotated
    * for a specific G and a different G needs a re-rotation or a recompute).

@@ -14,6 +14,7 @@ import { StopStringMatcher } from './stop-strings';
 import { DeviceLostError, ModelDisposedError, OutOfMemoryError } from './errors';
 import { kvCapacityFor, outOfMemoryMessage } from './memory';
 import type { Session } from './session';
+import type { StepKind, StepProfiler } from './profile';
 import type { FinishReason, GenerateChunk, GenerateOptions, LoadOptions, Model } from './types';
 
 const PLAIN: SelfExtendParams = { groupSize: 1, neighborWindow: 0 };
@@ -41,6 +42,8 @@ export class GpuModel implements Model {
   private disposed = false;
   /** Times the session was reloaded after a device loss (observable in tests). */
   reloads = 0;
+  /** Benchmark hooks around each recorded step (`bench --profile`); null in normal use. */
+  profiler: StepProfiler | null = null;
 
   constructor(private readonly deps: ModelDeps, session: Session) {
     this.path = deps.path;
@@ -143,7 +146,9 @@ export class GpuModel implements Model {
    * Submits recorded work inside a validation error scope: a kernel that fails validation (e.g. an
    * adapter limit we did not anticipate) must fail the request loudly, not return garbage tokens.
    */
-  private record(s: Session, fill: (enc: GPUCommandEncoder) => void): Promise<GPUError | null> {
+  private record(s: Session, fill: (enc: GPUCommandEncoder) => void, kind: StepKind = 'prefill', step = 0): Promise<GPUError | null> {
+    const prof = this.profiler;
+    const t0 = prof ? (prof.beforeRecord(kind, step), performance.now()) : 0;
     s.ctx.device.pushErrorScope('validation');
     const enc = s.ctx.device.createCommandEncoder();
     try {
@@ -156,6 +161,7 @@ export class GpuModel implements Model {
     s.forward.arena.flush();
     s.ctx.device.queue.submit([enc.finish()]);
     s.forward.arena.reset();
+    prof?.submitted(kind, step, performance.now() - t0);
     return s.ctx.device.popErrorScope();
   }
 
@@ -335,8 +341,10 @@ export class GpuModel implements Model {
         // The sampler reads only the last repeatLastN ids; copying the whole context each step would grow with it.
         const n = params.repeatLastN;
         s.sampler.encode(enc, s.forward.logits, 0, params, n > 0 ? [...ids.slice(-n), ...out.slice(-n)] : [], stepSeed(seed, generated));
-      });
+      }, 'decode', generated);
+      this.profiler?.readStart(generated);
       next = await s.sampler.read();
+      this.profiler?.readDone(generated);
       await GpuModel.check(scope);
       if (s.lost) throw new DeviceLostError(s.lost.reason);
       this.cache.push(tok);
