@@ -226,7 +226,7 @@ export class CoreBackend implements AnswerBackend {
     );
     if (res.context.leftOut.count > 0) this.deps.log(`left out ${res.context.leftOut.count} files, e.g. ${res.context.leftOut.examples.join(', ')}`);
     if (res.context.skipped.total > 0) this.deps.log(`skipped ${res.context.skipped.total} files: ${Object.entries(res.context.skipped.byReason).map(([k, v]) => `${k} ${v?.count ?? 0}`).join(', ')}`);
-    return { finish: finishKind(res.finishReason), timings: this.timings(res, t0) };
+    return { finish: finishKind(res.finishReason), timings: this.timings(res, t0), report: { kind: 'ask', ask: res } };
   }
 
   private async summarize(model: Model, req: SummarizeRequest, ev: AnswerEvents, t0: number): Promise<AnswerResult> {
@@ -258,6 +258,7 @@ export class CoreBackend implements AnswerBackend {
     return {
       finish: 'done',
       timings: { promptTokens: res.promptTokens, cachedTokens: res.cachedTokens, generatedTokens: generated, ttftMs: res.ttftMs, decodeTps: res.decodeTps, totalMs: Date.now() - t0 },
+      report: { kind: 'summarize', summary: res },
     };
   }
 
