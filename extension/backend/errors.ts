@@ -22,7 +22,7 @@ export class BackendCrashedError extends Error {
 
 /** Any other error class from the worker: same name and message, plain Error prototype. */
 export class RemoteError extends Error {
-  code?: string;
+  declare code?: string;
   constructor(w: WireError) {
     super(w.message);
     this.name = w.name;
