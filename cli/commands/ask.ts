@@ -3,13 +3,16 @@
 // engine, tokenizer, templates and packing run in the backend worker; this thread lists and reads files.
 import * as path from 'node:path';
 import type { CliCommand } from '../command';
-import { parse, intFlag, numberFlag, type Options } from '../args';
+import { parse, intFlag, numberFlag, rangeIntFlag, type Options } from '../args';
 import { NodeFileSource } from '../../extension/core/workspace';
 import { DEFAULT_SETTINGS, normalizeSettings, type AnswerResult, type AssistantSettings } from '../../extension/core/chat';
 import type { FileSource } from '../../extension/core/workspace/types';
 import type { AnswerEvents, HistoryMessage } from '../../extension/vscode/answer-backend';
 import { WorkerBackend } from '../../extension/backend/client';
 import { isCancellation } from '../../extension/core/util/abort';
+
+/** Largest G the settings accept (normalizeSettings and the VS Code schema use the same bound). */
+const MAX_GROUP_SIZE = 64;
 
 /** Flags shared by `ask` and `summarize`. */
 export const ASSISTANT_FLAGS = {
@@ -49,21 +52,23 @@ export interface AssistantFlagValues {
 
 export function settingsFromFlags(v: AssistantFlagValues, extra: Partial<AssistantSettings> = {}): AssistantSettings {
   if (v.plain && (v.group !== undefined || v.window !== undefined)) throw new Error('--plain cannot be combined with --group/--window');
-  const group = intFlag(v.group, '--group', 0);
-  if (v.group !== undefined && group < 1) throw new Error('--group must be >= 1');
+  // Out-of-range values are errors, not clamps: normalizeSettings would silently turn 65 into 64.
+  const group = rangeIntFlag(v.group, '--group', 0, 1, MAX_GROUP_SIZE);
   if (v.window !== undefined && v.group === undefined) throw new Error('--window needs --group G');
+  if (v.window !== undefined && group === 1) throw new Error('--window has no effect with --group 1 (plain attention); drop it or use --group >= 2');
+  if (v.window !== undefined && rangeIntFlag(v.window, '--window', 0, 1, 1 << 20) % group !== 0) throw new Error(`--window ${v.window} must be a multiple of --group ${group}`);
   return normalizeSettings({
     ...DEFAULT_SETTINGS,
     ...extra,
     modelPath: v.model ?? '',
-    maxNewTokens: intFlag(v.n, '-n', 512),
+    maxNewTokens: rangeIntFlag(v.n, '-n', 512, 1, 32768),
     temperature: numberFlag(v.temperature, '--temperature') ?? 0,
     topP: numberFlag(v['top-p'], '--top-p') ?? 0.95,
     selfExtend: {
       enabled: v.plain !== true,
       groupSize: group,
       neighborWindow: intFlag(v.window, '--window', 0),
-      targetContext: intFlag(v.target, '--target', DEFAULT_SETTINGS.selfExtend.targetContext),
+      targetContext: rangeIntFlag(v.target, '--target', DEFAULT_SETTINGS.selfExtend.targetContext, 256, 1 << 20),
     },
   });
 }
