@@ -91,10 +91,10 @@ export function getPipelines(device: GPUDevice, cfg: KernelConfig): AttentionPip
     R: ROWS_PER_WG,
     BK: KEYS_PER_TILE,
   };
-  const storeLayout = layout(device, 'attn-store', ['uniform', 'read', 'read', 'rw', 'rw', 'read']);
-  const attendLayout = layout(device, 'attn-attend', ['uniform', 'read', 'read', 'read', 'read', 'rw', 'rw']);
+  const storeLayout = layout(device, 'attn-store', ['uniform', 'read', 'read', 'rw', 'rw', 'read', 'rw']);
+  const attendLayout = layout(device, 'attn-attend', ['uniform', 'read', 'read', 'read', 'read', 'rw', 'rw', 'read']);
   const reduceLayout = layout(device, 'attn-reduce', ['uniform', 'read', 'rw']);
-  const regroupLayout = layout(device, 'attn-regroup', ['uniform', 'rw', 'read']);
+  const regroupLayout = layout(device, 'attn-regroup', ['uniform', 'read', 'read', 'rw']);
   const p: AttentionPipelines = {
     store: pipeline(device, 'attn-store', specialize(storeSrc, values), storeLayout),
     attend: pipeline(device, 'attn-attend', specialize(attendSrc, values), attendLayout),

@@ -12,7 +12,8 @@ import type { SelfExtendParams } from '../attention/types';
 import { resolveSampling, stepSeed } from '../sampling/gpu-sampler';
 import { StopStringMatcher } from './stop-strings';
 import { ReadbackPacer } from './readback-pacer';
-import { DeviceLostError, ModelDisposedError } from './errors';
+import { DeviceLostError, ModelDisposedError, OutOfMemoryError } from './errors';
+import { kvCapacityFor, outOfMemoryMessage } from './memory';
 import type { Session } from './session';
 import type { StepKind, StepProfiler } from './profile';
 import type { RecordingMode } from './forward';
@@ -20,6 +21,8 @@ import { NonFiniteLogitsError } from '../sampling/gpu-sampler';
 import type { FinishReason, GenerateChunk, GenerateOptions, LoadOptions, Model } from './types';
 
 const PLAIN: SelfExtendParams = { groupSize: 1, neighborWindow: 0 };
+/** Answer tokens the KV cache is sized for up front when a request sets no maxTokens (it grows past them). */
+const ANSWER_RESERVE = 256;
 
 export interface ModelDeps {
   path: string;
@@ -67,8 +70,17 @@ export class GpuModel implements Model {
   get device(): DeviceInfo {
     return this.deviceInfo;
   }
+  /** The most tokens the KV cache may grow to (it is allocated per request, see kvCapacity). */
   get maxContext(): number {
     return this.session?.plan.maxContext ?? 0;
+  }
+  /** KV-cache positions allocated now. */
+  get kvCapacity(): number {
+    return this.session?.attention.capacity ?? 0;
+  }
+  /** GPU bytes the attention module (KV cache and its scratch) holds now. */
+  get kvMemoryBytes(): number {
+    return this.session?.attention.memoryBytes ?? 0;
   }
   /** Tokens per prefill chunk the activation buffers allow. */
   get maxPrefillChunk(): number {
@@ -180,6 +192,40 @@ export class GpuModel implements Model {
     return [...ids];
   }
 
+  /**
+   * Sizes the KV cache for `need` positions (grown in pages; the grouped key copy only for G > 1).
+   * With a memory budget, a plan over budget first shrinks to exactly what the request needs, then fails
+   * with advice that names what fits. When the GPU itself runs out, the cached prefix is dropped and the
+   * exact need is tried once more (`mayDrop`), else the error names the capacity that did fit.
+   */
+  private async ensureKv(s: Session, need: number, se: SelfExtendParams, mayDrop: boolean): Promise<void> {
+    const att = s.attention;
+    const grouped = se.groupSize > 1;
+    if (need <= att.capacity && grouped === att.hasGroupedCopy) return;
+    const exact = need;
+    let cap = kvCapacityFor(need, att.capacity, s.plan.maxContext);
+    const budget = this.deps.loadOptions.memoryBudgetBytes;
+    if (budget !== undefined && s.planFor(cap, grouped).totalBytes > budget) {
+      cap = exact;
+      const plan = s.planFor(cap, grouped);
+      if (plan.totalBytes > budget) throw new OutOfMemoryError(outOfMemoryMessage(plan, budget, this.config));
+    }
+    if (await att.reserve(cap, grouped)) return;
+    const held = att.capacity;
+    if (mayDrop) {
+      // Memory is tight: free the old cache (and its prefix) before allocating the new one.
+      this.cache = [];
+      if ((await att.reserve(1, false)) && (await att.reserve(exact, grouped))) return;
+      await att.reserve(held, false);
+    }
+    const plan = s.planFor(exact, grouped);
+    throw new OutOfMemoryError(
+      `The GPU ran out of memory growing the KV cache to ${exact} tokens${grouped ? ' with SelfExtend' : ''} ` +
+        `(${plan.buffers.slice(0, 3).map((b) => `${b.name} ${(b.bytes / 2 ** 20).toFixed(0)} MiB, shrink: ${b.shrink}`).join('; ')}). ` +
+        `${held} tokens did fit: set selfextend.targetContext (or --target) to ${held} or less, or close other GPU-heavy programs.`,
+    );
+  }
+
   async *generate(input: string | readonly number[], opts: GenerateOptions = {}): AsyncGenerator<GenerateChunk, void, undefined> {
     const release = await this.acquire();
     try {
@@ -210,6 +256,8 @@ export class GpuModel implements Model {
     const se = opts.selfExtend ?? PLAIN;
     const chunk = Math.max(1, Math.min(opts.prefillChunk ?? this.deps.loadOptions.prefillChunk ?? 512, s.plan.chunk));
     const maxTokens = opts.maxTokens ?? Infinity;
+    // The KV cache holds the window this request needs: prompt + answer budget (grown later if unbounded).
+    await this.ensureKv(s, Math.min(maxCtx, ids.length + Math.min(maxTokens, ANSWER_RESERVE)), se, true);
     const seed = opts.seed ?? Math.floor(Math.random() * 2 ** 32);
 
     // Prefix reuse: keep the longest common prefix, recompute only the rest (at least one token, the
@@ -342,8 +390,13 @@ export class GpuModel implements Model {
         }
         // The step forwarding `tok` (and, pipelined, the one after it) goes to the GPU before `tok` is
         // handed out and before its successor is read back.
+        // An answer without a token budget outgrows its KV reserve: grow geometrically (few grow-and-copies).
+        // Pipelined, the step after this one needs its slot too. Steps already queued wrote into the old
+        // cache; the grow copies after them on the queue.
+        const need = pipelined && pos + 2 <= maxCtx ? pos + 2 : pos + 1;
+        if (need > s.attention.capacity) await this.ensureKv(s, Math.min(maxCtx, Math.max(pos + ANSWER_RESERVE, Math.ceil(s.attention.capacity * 1.25))), se, false);
         if (queued.length === 0) submitStep(generated, tok, pos);
-        if (pipelined && queued.length === 1 && generated + 1 < maxTokens && pos + 2 <= maxCtx) submitStep(generated + 1, -1, pos + 1);
+        if (pipelined && queued.length === 1 && generated + 1 < maxTokens && pos + 2 <= Math.min(maxCtx, s.attention.capacity)) submitStep(generated + 1, -1, pos + 1);
         yield chunkOf(r.emit, [tok]);
         if (opts.signal?.aborted) {
           yield chunkOf(stops.flush(), [], 'aborted');
@@ -382,6 +435,7 @@ export class GpuModel implements Model {
     const V = this.config.vocabSize;
     const rows: Float32Array[] = [];
     this.cache = [];
+    await this.ensureKv(s, ids.length, se, true);
     const rd = s.ctx.device.createBuffer({ size: chunk * V * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     try {
       for (let pos = 0; pos < ids.length; ) {
