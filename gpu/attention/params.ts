@@ -108,6 +108,9 @@ export function chooseSelfExtend(input: ChooseSelfExtendInput): SelfExtendChoice
   if (N <= L) {
     return describe({ groupSize: 1, neighborWindow: input.neighborWindow ?? defaultWindow(L, 1), trainedContext: L, targetContext: N, reachableContext: L });
   }
+  // The best usable choice, for the message: G values the rule skips (W < G, W not a multiple of G)
+  // reach nothing, so quoting G = maxG would promise more than any usable setting gives.
+  let best: { g: number; w: number; reach: number } | null = null;
   for (let g = 2; g <= maxG; g++) {
     const w = input.neighborWindow ?? defaultWindow(L, g);
     if (w < g || w % g !== 0 || w >= L) continue;
@@ -115,13 +118,13 @@ export function chooseSelfExtend(input: ChooseSelfExtendInput): SelfExtendChoice
     if (reach >= N) {
       return describe({ groupSize: g, neighborWindow: w, trainedContext: L, targetContext: N, reachableContext: reach });
     }
+    if (!best || reach > best.reach) best = { g, w, reach };
   }
-  const wMax = input.neighborWindow ?? defaultWindow(L, maxG);
-  const best = reachableContext(L, { groupSize: maxG, neighborWindow: wMax });
   throw new SelfExtendParamsError(
     `No SelfExtend group size up to ${maxG} reaches ${N} tokens with a trained context of ${L}` +
       (input.neighborWindow !== undefined ? ` and W = ${input.neighborWindow}` : '') +
-      ` (G = ${maxG} reaches about ${best}). Shorten the input or use a model with a longer context.`,
+      (best ? ` (the most any usable G reaches is ${best.reach}, with G = ${best.g} W = ${best.w})` : ' (no G >= 2 is usable with that window)') +
+      '. Shorten the input or use a model with a longer context.',
   );
 }
 
