@@ -1,12 +1,15 @@
-// `selfextend ask --model M --repo DIR "question"`: the extension's chat path from the command line
-// (same repository context, prompt and SelfExtend code: extension/core).
+// `selfextend ask --model M --repo DIR "question"`: the extension's chat path from the command line.
+// It goes through the same backend entry point as the extension (extension/backend/client.ts): the
+// engine, tokenizer, templates and packing run in the backend worker; this thread lists and reads files.
 import * as path from 'node:path';
 import type { CliCommand } from '../command';
 import { parse, intFlag, numberFlag, rangeIntFlag, type Options } from '../args';
-import { Engine } from '../../gpu/engine/index';
-import type { Model } from '../../gpu/engine/types';
 import { displayName, NodeFileSource, terminalSafe } from '../../extension/core/workspace';
-import { ChatSession, DEFAULT_SETTINGS, normalizeSettings, type AnswerResult, type AssistantProgress, type AssistantSettings } from '../../extension/core/chat';
+import { DEFAULT_SETTINGS, normalizeSettings, type AnswerResult, type AssistantSettings } from '../../extension/core/chat';
+import type { FileSource } from '../../extension/core/workspace/types';
+import type { AnswerEvents, HistoryMessage } from '../../extension/vscode/answer-backend';
+import { WorkerBackend } from '../../extension/backend/client';
+import { isCancellation } from '../../extension/core/util/abort';
 
 /** Largest G the settings accept (normalizeSettings and the VS Code schema use the same bound). */
 const MAX_GROUP_SIZE = 64;
@@ -70,38 +73,41 @@ export function settingsFromFlags(v: AssistantFlagValues, extra: Partial<Assista
   });
 }
 
-export async function loadModelForCli(v: AssistantFlagValues, usage: string): Promise<Model> {
+/** The backend both `ask` and `summarize` use: the extension's own entry point, with the CLI's settings. */
+export function cliBackend(v: AssistantFlagValues, usage: string, settings: AssistantSettings, source: FileSource | null): WorkerBackend {
   if (!v.model) throw new Error(`--model M is required\n${usage}`);
   const maxContext = v['max-context'] === undefined ? undefined : intFlag(v['max-context'], '--max-context', 0);
-  let last = -1;
-  return Engine.load(v.model, {
-    maxContext,
-    onProgress: (p) => {
-      const pct = Math.floor((100 * p.bytesDone) / Math.max(1, p.bytesTotal));
-      if (pct >= last + 10 || pct === 100) {
-        last = pct;
-        process.stderr.write(`loading model ${pct}%\n`);
-      }
-    },
+  const backend = new WorkerBackend({
+    settings: () => settings, source: () => source, editor: () => undefined,
+    log: (l) => process.stderr.write(`${terminalSafe(l)}\n`), worker: { maxContext },
   });
+  let last = -1;
+  backend.onStatus((s) => {
+    if (s.phase !== 'loading') return;
+    const pct = Math.floor(100 * (s.fraction ?? 0));
+    if (pct >= last + 10 || (pct === 100 && last !== 100)) {
+      last = pct;
+      process.stderr.write(`loading model ${pct}%\n`);
+    }
+  });
+  return backend;
 }
 
-export function stderrProgress(): (p: AssistantProgress) => void {
+/** Stage lines on stderr (model loading is reported from the status above). */
+export function stderrEvents(onToken?: (t: string) => void): AnswerEvents {
   let lastKey = '';
-  return (p) => {
-    let line: string;
-    if (p.stage === 'gathering') {
-      const pct = p.total > 0 ? ` ${Math.floor((100 * p.done) / p.total)}%` : ` ${p.done} files`;
-      line = `reading repository: ${p.phase}${pct}`;
-    } else if (p.stage === 'prefill') {
-      line = `prefill ${Math.floor((100 * p.done) / Math.max(1, p.total))}%`;
-    } else {
-      return;
-    }
-    if (line !== lastKey) {
-      lastKey = line;
-      process.stderr.write(`${line}\n`);
-    }
+  return {
+    progress: (phase, fraction, detail) => {
+      if (phase === 'idle' || phase === 'loading-model' || phase === 'generating') return;
+      const pct = fraction === undefined ? '' : ` ${Math.floor(100 * fraction)}%`;
+      const line = `${phase === 'reading-repository' ? 'reading repository' : phase}${detail ? `: ${detail}` : ''}${pct}`;
+      if (line !== lastKey) {
+        lastKey = line;
+        process.stderr.write(`${terminalSafe(line)}\n`);
+      }
+    },
+    context: () => undefined,
+    token: (t) => onToken?.(t),
   };
 }
 
@@ -170,16 +176,17 @@ export const ask: CliCommand = {
       maxFileSize: intFlag(values['max-file-size'], '--max-file-size', DEFAULT_SETTINGS.maxFileSize),
     });
     const repo = path.resolve(values.repo ?? '.');
-    const model = await loadModelForCli(values, USAGE);
+    const source = new NodeFileSource(repo, { include: settings.include, exclude: settings.exclude, maxFileSize: settings.maxFileSize });
+    const backend = cliBackend(values, USAGE, settings, source);
     const { signal, dispose } = sigintSignal();
     try {
-      const source = new NodeFileSource(repo, { include: settings.include, exclude: settings.exclude, maxFileSize: settings.maxFileSize });
-      const chat = new ChatSession({ model, source, settings: () => settings, log: (l) => process.stderr.write(`${terminalSafe(l)}\n`) });
+      const history: HistoryMessage[] = [];
       for (const question of [positionals[0]!, ...(values['follow-up'] ?? [])]) {
-        const r = await chat.ask({
-          question, signal, onProgress: stderrProgress(),
-          onToken: values.json ? undefined : (t) => process.stdout.write(t),
-        });
+        const events = stderrEvents(values.json ? undefined : (t) => process.stdout.write(t));
+        const done = await backend.answer({ kind: 'ask', chatId: 'cli', question, history: [...history], signal }, events);
+        if (done.report?.kind !== 'ask') throw new Error('the backend returned no answer report');
+        const r = done.report.ask;
+        history.push({ role: 'user', content: question }, { role: 'assistant', content: r.answer });
         if (values.json) {
           process.stdout.write(`${JSON.stringify(answerJson(r))}\n`);
         } else {
@@ -193,9 +200,13 @@ export const ask: CliCommand = {
         if (r.finishReason === 'aborted') return 130;
       }
       return 0;
+    } catch (e) {
+      if (!isCancellation(e)) throw e;
+      process.stderr.write(`${e instanceof Error ? e.message : 'Stopped.'}\n`);
+      return 130;
     } finally {
       dispose();
-      model.dispose();
+      await backend.shutdown();
     }
   },
 };
