@@ -1,5 +1,7 @@
 // What the chat UI needs from the assistant (extension/core's session, wrapped in core-backend.ts).
 // Kept as a narrow port so the controller is testable with a scripted fake.
+import type { AnswerResult as CoreAnswerResult } from '../core/chat/chat-session';
+import type { SummaryResult } from '../core/chat/summarize';
 import type { AnswerTimings, ContextChip, ContextMeter, FinishKind, ProgressPhase, SummaryPart } from '../protocol';
 
 export interface AnswerContext {
@@ -20,6 +22,8 @@ export interface AnswerEvents {
 export interface AnswerResult {
   timings: AnswerTimings;
   finish: FinishKind;
+  /** What the CLI prints: the core's full report of an ask or a summary (plain data, crosses the worker boundary). */
+  report?: { kind: 'ask'; ask: CoreAnswerResult } | { kind: 'summarize'; summary: SummaryResult };
 }
 
 export interface HistoryMessage {
@@ -83,7 +87,7 @@ export interface AnswerBackend {
   /** What the configured model offers, without loading it (undefined when none is configured). */
   modelInfo(): ModelInfo | undefined;
   /** Token count with the loaded model's tokenizer, or an estimate before it is loaded. */
-  countTokens(text: string): number;
+  countTokens(text: string): number | Promise<number>;
   /** The chat is no longer shown: per-chat state (pinned context) may be freed; history re-creates it. */
   forget?(chatId: string): void;
 }

@@ -4,7 +4,7 @@
 // progress mapped to the UI's phases. No vscode import: the host passes settings, source and editor.
 import type { Model, FinishReason } from '../../gpu/engine/types';
 import type { FileSource } from '../core/workspace/types';
-import type { EditorContext } from '../core/context/gather';
+import type { EditorContext, GatherProgress } from '../core/context/gather';
 import { ChatSession, type AssistantProgress, type ChatTurn as CoreTurn, type PromptContext } from '../core/chat/chat-session';
 import { summarizeText } from '../core/chat/summarize';
 import { formatDuration, type SpeedEstimate } from '../core/chat/summary-progress';
@@ -28,6 +28,12 @@ export interface CoreBackendDeps {
   log(line: string): void;
   /** Extra reporter for model loading (the progress notification). */
   loadReporter?(): LoadReporter | undefined;
+}
+
+/** "packing 120/800, 45,000 tokens" (files tokenized, or chunks considered when ranking): shown under "Reading repository". */
+export function gatherDetail(p: GatherProgress): string {
+  if (p.phase !== 'packing' || p.tokens === undefined) return p.phase;
+  return `packing ${p.done}/${p.total}, ${p.tokens.toLocaleString('en-US')} tokens`;
 }
 
 export function finishKind(r: FinishReason): FinishKind {
@@ -175,7 +181,7 @@ export class CoreBackend implements AnswerBackend {
     const started = Date.now();
     let firstTokenAt = 0;
     return (p) => {
-      if (p.stage === 'gathering') ev.progress('reading-repository', p.total > 0 ? p.done / p.total : undefined, p.phase);
+      if (p.stage === 'gathering') ev.progress('reading-repository', p.total > 0 ? p.done / p.total : undefined, gatherDetail(p));
       else if (p.stage === 'prefill') ev.progress('prefill', p.total > 0 ? p.done / p.total : undefined);
       else {
         if (p.tokens === 1) firstTokenAt = Date.now();
@@ -231,7 +237,7 @@ export class CoreBackend implements AnswerBackend {
     );
     if (res.context.leftOut.count > 0) this.deps.log(`left out ${res.context.leftOut.count} files, e.g. ${res.context.leftOut.examples.join(', ')}`);
     if (res.context.skipped.total > 0) this.deps.log(`skipped ${res.context.skipped.total} files: ${Object.entries(res.context.skipped.byReason).map(([k, v]) => `${k} ${v?.count ?? 0}`).join(', ')}`);
-    return { finish: finishKind(res.finishReason), timings: this.timings(res, t0) };
+    return { finish: finishKind(res.finishReason), timings: this.timings(res, t0), report: { kind: 'ask', ask: res } };
   }
 
   private async summarize(model: Model, req: SummarizeRequest, ev: AnswerEvents, t0: number): Promise<AnswerResult> {
@@ -283,6 +289,7 @@ export class CoreBackend implements AnswerBackend {
         promptTokens: t.promptTokens, cachedTokens: t.cachedTokens, generatedTokens: t.generatedTokens || generated, ttftMs: t.firstOutputMs, decodeTps: t.decodeTps,
         totalMs: Date.now() - t0, ...(res.plan.parts > 0 ? { summaryParts: { done: res.parts.length, total: res.plan.parts } } : {}),
       },
+      report: { kind: 'summarize', summary: res },
     };
   }
 
