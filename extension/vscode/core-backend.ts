@@ -171,7 +171,7 @@ export class CoreBackend implements AnswerBackend {
     const started = Date.now();
     let firstTokenAt = 0;
     return (p) => {
-      if (p.stage === 'gathering') ev.progress('reading-repository', p.total > 0 ? p.done / p.total : undefined, p.phase);
+      if (p.stage === 'gathering') ev.progress('reading-repository', p.total > 0 ? p.done / p.total : undefined, p.total > 0 ? `${p.phase} ${p.done} of ${p.total} files` : p.phase);
       else if (p.stage === 'prefill') ev.progress('prefill', p.total > 0 ? p.done / p.total : undefined);
       else {
         if (p.tokens === 1) firstTokenAt = Date.now();
@@ -207,10 +207,11 @@ export class CoreBackend implements AnswerBackend {
       chips: c.files.map((path) => (c.partialFiles.includes(path) ? { path, partial: true } : { path })),
       meter: meterFor(c.window, c.promptTokens, settings.selfExtend.enabled),
       omittedFiles: c.context.leftOut.count,
+      leftOut: c.context.leftOut.examples,
     });
     let sent: AnswerContext | undefined;
     const res = await session.ask({
-      question: req.question, editor: this.deps.editor(), signal: req.signal, onProgress: this.progressMapper(ev), onToken: (t) => ev.token(t),
+      question: req.question, selection: req.pinned, editor: this.deps.editor(), signal: req.signal, onProgress: this.progressMapper(ev), onToken: (t) => ev.token(t),
       onContext: (c) => {
         sent = contextOf(c);
         ev.context(sent);
