@@ -68,7 +68,8 @@ export class Composer {
     this.input = el('textarea', 'input');
     this.input.rows = 3;
     this.input.value = draft;
-    this.input.placeholder = 'Ask about your workspace — @ to attach a file, / for commands (Enter sends, Shift+Enter new line)';
+    this.input.placeholder = 'Ask about your workspace (@ file, / commands)';
+    this.input.title = 'Enter sends, Shift+Enter adds a line, @ attaches a workspace file, / lists commands, Escape stops';
     this.input.setAttribute('aria-label', 'Question about your workspace');
     this.input.setAttribute('aria-autocomplete', 'list');
     this.input.setAttribute('aria-controls', this.popup.id);
