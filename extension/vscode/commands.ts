@@ -78,6 +78,27 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
     reg('selfextend.stop', async () => d.controller.stop()),
     reg('selfextend.showStatus', async () => d.host.showStatus()),
     reg('selfextend.openChatPanel', async () => d.openPanel()),
+    reg('selfextend.focusChat', async () => {
+      await focusChat();
+      d.controller.focusInput();
+    }),
+    // Attaches the selection (or, without one, the current file) to the next question and focuses the box.
+    reg('selfextend.askAboutSelection', async () => {
+      const editor = vscode.window.activeTextEditor;
+      const rel = editor ? d.fileSource()?.relPathOf(editor.document.uri) : undefined;
+      if (!editor || !rel) {
+        void vscode.window.showInformationMessage('SelfExtend: open a workspace file and select the lines to ask about.');
+        return;
+      }
+      const sel = editor.selection;
+      await focusChat();
+      if (sel.isEmpty) {
+        d.controller.compose(undefined, [{ kind: 'file', path: rel }]);
+      } else {
+        const endLine = sel.end.character === 0 && sel.end.line > sel.start.line ? sel.end.line : sel.end.line + 1;
+        d.controller.compose(undefined, [{ kind: 'selection', path: rel, startLine: sel.start.line + 1, endLine }]);
+      }
+    }),
     reg('selfextend.newChat', async () => {
       await focusChat();
       await d.controller.newChat();

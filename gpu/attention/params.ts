@@ -9,6 +9,15 @@ export class SelfExtendParamsError extends Error {
   }
 }
 
+/** Largest head dimension the attention kernels take (workgroup memory stays under WebGPU's 16 KiB default). */
+export const MAX_HEAD_DIM = 128;
+
+/** Why the attention kernels cannot run this head dimension, or null when they can (multiples of 4 up to 128). */
+export function headDimProblem(headDim: number): string | null {
+  if (Number.isInteger(headDim) && headDim > 0 && headDim % 4 === 0 && headDim <= MAX_HEAD_DIM) return null;
+  return `attention: head dim ${headDim} is not supported (multiples of 4 up to ${MAX_HEAD_DIM})`;
+}
+
 /** Plain attention expressed as SelfExtend parameters (G = 1 makes every score a neighbour score). */
 export const PLAIN: SelfExtendParams = Object.freeze({ groupSize: 1, neighborWindow: 0 });
 
@@ -117,4 +126,15 @@ export function chooseSelfExtend(input: ChooseSelfExtendInput): SelfExtendChoice
       (best ? ` (the most any usable G reaches is ${best.reach}, with G = ${best.g} W = ${best.w})` : ' (no G >= 2 is usable with that window)') +
       '. Shorten the input or use a model with a longer context.',
   );
+}
+
+/** The longest context any G up to maxGroupSize reaches with the default W (what chooseSelfExtend can serve). */
+export function maxReachableContext(trainedContext: number, maxGroupSize = 64): number {
+  let best = trainedContext;
+  for (let g = 2; g <= maxGroupSize; g++) {
+    const w = defaultWindow(trainedContext, g);
+    if (w < g || w >= trainedContext) continue;
+    best = Math.max(best, reachableContext(trainedContext, { groupSize: g, neighborWindow: w }));
+  }
+  return best;
 }
