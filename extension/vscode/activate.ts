@@ -143,6 +143,14 @@ function activateInner(context: vscode.ExtensionContext, log: OutputLog): void {
       if (wasBusy !== (phase !== 'idle')) void vscode.commands.executeCommand('setContext', 'selfextend.busy', phase !== 'idle').then(undefined, () => undefined);
     },
     onError: (message, actions) => notifyError(message, actions ?? []),
+    onChatDeleted: (chat, undo) => {
+      // Delete is undoable: the chat sits in the trash folder (history-store) until Undo or TRASH_DAYS.
+      const label = chat.title ? `"${chat.title}"` : 'the chat';
+      void vscode.window.showInformationMessage(inertNotificationText(`SelfExtend: deleted ${label}.`), 'Undo').then(
+        (picked) => (picked === 'Undo' ? undo() : undefined),
+        () => undefined,
+      );
+    },
     onAnswerDone: (a) => {
       if (a.turn.timings) log.line(`answer ${a.index}: ${JSON.stringify({ ...answerMarker(a), text: undefined })}`);
       writeAnswerMarker(a);
