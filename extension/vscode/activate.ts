@@ -3,13 +3,12 @@
 // extension host.
 import * as vscode from 'vscode';
 import { homedir } from 'node:os';
-import { Engine } from '../../gpu/engine';
 import type { ErrorAction } from '../protocol';
 import { ERROR_ACTION_LABELS } from '../protocol';
 import { ChatController } from './chat-controller';
 import { ChatViewProvider, CHAT_VIEW_ID, openChatPanel } from './chat-webview';
 import { registerCommands } from './commands';
-import { CoreBackend } from './core-backend';
+import { WorkerBackend } from '../backend/client';
 import { answerMarker, writeAnswerMarker, writeMarker } from './e2e-markers';
 import { currentEditorContext } from './editor-context';
 import { describeError } from './error-actions';
@@ -17,7 +16,6 @@ import { HistoryStore } from './history-store';
 import { HostActions } from './host-actions';
 import { registerLanguageModelIntegration } from './lm-integration';
 import { showLoadNotifications } from './load-notification';
-import { ModelManager } from './model-manager';
 import { createModelDownloads, curatedModelInfos } from './model-downloads';
 import { OutputLog } from './output-log';
 import { readSettings, SETTINGS_SECTION, toAssistantSettings, type ExtensionSettings } from './settings-schema';
@@ -60,10 +58,6 @@ function activateInner(context: vscode.ExtensionContext, log: OutputLog): void {
     return { ...s, modelPath: expandModelPath(s.modelPath) };
   };
 
-  // ---- model ----
-  const models = new ModelManager(Engine, () => ({ path: settings().modelPath, powerPreference: settings().gpuPowerPreference }));
-  context.subscriptions.push(showLoadNotifications(models));
-
   // ---- workspace ----
   let source: { key: string; value: VscodeFileSource } | undefined;
   const fileSource = (): VscodeFileSource | undefined => {
@@ -74,6 +68,16 @@ function activateInner(context: vscode.ExtensionContext, log: OutputLog): void {
     if (source?.key !== key) source = { key, value: new VscodeFileSource(folders, { include: s.include, exclude: s.exclude, maxFileSize: s.maxFileSize }) };
     return source.value;
   };
+
+  // ---- assistant: the engine runs in the backend worker, never on this thread ----
+  const backend = new WorkerBackend({
+    settings: () => toAssistantSettings(settings()),
+    source: () => fileSource() ?? null,
+    editor: () => currentEditorContext(fileSource()),
+    log: (l) => log.line(l),
+  });
+  const models = backend;
+  context.subscriptions.push(showLoadNotifications(models));
 
   // ---- status bar ----
   const status = vscode.window.createStatusBarItem('selfextend.status', vscode.StatusBarAlignment.Right, 100);
@@ -89,14 +93,7 @@ function activateInner(context: vscode.ExtensionContext, log: OutputLog): void {
   status.show();
   context.subscriptions.push(status);
 
-  // ---- assistant + chat ----
-  const backend = new CoreBackend({
-    models,
-    settings: () => toAssistantSettings(settings()),
-    source: () => fileSource() ?? null,
-    editor: () => currentEditorContext(fileSource()),
-    log: (l) => log.line(l),
-  });
+  // ---- chat ----
   const downloads = createModelDownloads(context.globalStorageUri.fsPath, (l) => log.line(l));
   const host = new HostActions({
     log,
@@ -106,10 +103,10 @@ function activateInner(context: vscode.ExtensionContext, log: OutputLog): void {
     downloads,
     selfExtendSummary: () => {
       const s = toAssistantSettings(settings());
-      const m = models.peek();
+      const m = models.loadedModel();
       if (!m) return `enabled ${s.selfExtend.enabled}, G ${s.selfExtend.groupSize || 'auto'}, W ${s.selfExtend.neighborWindow || 'auto'}, target ${s.selfExtend.targetContext} tokens (model not loaded)`;
       try {
-        return resolveWindow(s.selfExtend, m.config.contextLength, m.maxContext).description;
+        return resolveWindow(s.selfExtend, m.contextLength, m.maxContext).description;
       } catch (e) {
         return `invalid settings: ${describeError(e).message}`;
       }
@@ -159,7 +156,7 @@ function activateInner(context: vscode.ExtensionContext, log: OutputLog): void {
 
   // deactivate() (and disposal of the subscriptions, should VS Code skip it) stops requests, lets
   // their chats be saved and destroys the GPU device.
-  const ending = new ExtensionShutdown({ controllers: [controller], backend, models, log: (l) => log.line(l) });
+  const ending = new ExtensionShutdown({ controllers: [controller], backend, models: { dispose: () => backend.shutdown() }, log: (l) => log.line(l) });
   shutdown = ending;
   context.subscriptions.push({ dispose: () => void ending.dispose() });
 
