@@ -177,6 +177,14 @@ function activateInner(context: vscode.ExtensionContext, log: OutputLog): void {
     },
     // Errors of a request are shown once, in the chat view (which every command that asks focuses);
     // no second copy as a notification. Details go to the output channel (ChatController logs them).
+    onChatDeleted: (chat, undo) => {
+      // Delete is undoable: the chat sits in the trash folder (history-store) until Undo or TRASH_DAYS.
+      const label = chat.title ? `"${chat.title}"` : 'the chat';
+      void vscode.window.showInformationMessage(inertNotificationText(`SelfExtend: deleted ${label}.`), 'Undo').then(
+        (picked) => (picked === 'Undo' ? undo() : undefined),
+        () => undefined,
+      );
+    },
     onAnswerDone: (a) => {
       if (a.turn.timings) log.line(`answer ${a.index}: ${JSON.stringify({ ...answerMarker(a), text: undefined })}`);
       writeAnswerMarker(a);

@@ -28,7 +28,7 @@ export interface CompletedAnswer {
 }
 
 export interface ChatControllerDeps {
-  store: Pick<HistoryStore, 'save' | 'load' | 'delete' | 'list' | 'latest'>;
+  store: Pick<HistoryStore, 'save' | 'load' | 'delete' | 'list' | 'latest'> & Partial<Pick<HistoryStore, 'restore'>>;
   backend: AnswerBackend;
   hostAction(action: HostAction): void | Promise<void>;
   curatedModels: CuratedModelInfo[];
@@ -40,6 +40,8 @@ export interface ChatControllerDeps {
   onError?(message: string, actions: ChatTurn['actions']): void;
   /** Reads attached files/selections (the webview only names them). Without it attachments are refused. */
   resolveAttachments?(attachments: Attachment[], signal: AbortSignal): Promise<ResolvedAttachments>;
+  /** A chat was deleted (moved to the trash): the host offers `undo` (history-store restore). */
+  onChatDeleted?(chat: { id: string; title: string }, undo: () => Promise<void>): void;
   now?(): number;
 }
 
@@ -278,8 +280,13 @@ export class ChatController {
       this.chat = this.emptyChat();
     }
     this.deps.backend.forget?.(id);
+    const title = (await this.deps.store.list()).find((c) => c.id === id)?.title ?? '';
     await this.deps.store.delete(id);
     await this.pushState();
+    const { restore } = this.deps.store;
+    if (restore) this.deps.onChatDeleted?.({ id, title }, async () => {
+      if (await restore.call(this.deps.store, id)) await this.pushState();
+    });
   }
 
   /**
