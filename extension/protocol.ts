@@ -63,6 +63,20 @@ export interface AnswerTimings {
   ttftMs: number;
   decodeTps: number;
   totalMs: number;
+  /** Summaries in parts only: part summaries finished of those planned (figures above are over all requests). */
+  summaryParts?: { done: number; total: number };
+}
+
+/** One finished part summary of a long summary (streamed before the final summary; see 'summaryPart'). */
+export interface SummaryPart {
+  /** 0-based, of `count` parts. */
+  index: number;
+  count: number;
+  /** 1-based, inclusive lines of the summarized text. */
+  startLine: number;
+  endLine: number;
+  /** Model output: render inert (plain text). */
+  text: string;
 }
 
 export type FinishKind = 'done' | 'length' | 'stopped' | 'context-full' | 'error';
@@ -96,6 +110,8 @@ export interface ChatTurn {
   finish?: FinishKind;
   error?: string;
   actions?: ErrorAction[];
+  /** Summaries in parts: the part summaries, in order (shown collapsed once the final summary arrives). */
+  parts?: SummaryPart[];
 }
 
 export interface ChatSummary {
@@ -146,6 +162,8 @@ export type ExtensionMessage =
   /** Final context of an answer (files used, tokens of the window), at any point after answerStart. */
   | { type: 'answerContext'; turnId: string; chips: ContextChip[]; meter: ContextMeter; omittedFiles: number; leftOut?: string[] }
   | { type: 'token'; turnId: string; delta: string }
+  /** A part summary of a long summary finished (before the final summary's tokens). */
+  | { type: 'summaryPart'; turnId: string; part: SummaryPart }
   | { type: 'answerEnd'; turnId: string; timings: AnswerTimings; finish: FinishKind }
   | { type: 'error'; turnId?: string; message: string; actions: ErrorAction[] }
   | { type: 'progress'; phase: ProgressPhase; fraction?: number; detail?: string }

@@ -18,6 +18,11 @@ const entries = [];
 if (existsSync('extension/main.ts')) {
   entries.push({ ...common, entryPoints: ['extension/main.ts'], outfile: 'dist/extension.js', platform: 'node', format: 'cjs', target: 'node20', external: nodeExternal });
 }
+// The backend worker (engine, tokenizer, templates, context packing): started by both bundles above
+// from beside themselves (extension/backend/client.ts), so it lives in dist/ next to them.
+if (existsSync('extension/backend/worker-main.ts')) {
+  entries.push({ ...common, entryPoints: ['extension/backend/worker-main.ts'], outfile: 'dist/backend-worker.js', platform: 'node', format: 'cjs', target: 'node20', external: nodeExternal });
+}
 if (existsSync('cli/main.ts')) {
   entries.push({ ...common, entryPoints: ['cli/main.ts'], outfile: 'dist/cli.js', platform: 'node', format: 'cjs', target: 'node20', external: nodeExternal, banner: { js: '#!/usr/bin/env node' } });
 }

@@ -54,6 +54,8 @@ export function reduce(state: UiState, msg: ExtensionMessage): [UiState, Change]
       return [updateTurn(state, msg.turnId, (t) => ({ ...t, chips: msg.chips, meter: msg.meter, omittedFiles: msg.omittedFiles, leftOut: msg.leftOut })), { kind: 'turn', turnId: msg.turnId }];
     case 'token':
       return [updateTurn(state, msg.turnId, (t) => ({ ...t, text: t.text + msg.delta })), { kind: 'turn', turnId: msg.turnId }];
+    case 'summaryPart':
+      return [updateTurn(state, msg.turnId, (t) => ({ ...t, parts: [...(t.parts ?? []).filter((p) => p.index !== msg.part.index), msg.part] })), { kind: 'turn', turnId: msg.turnId }];
     case 'answerEnd': {
       const next = updateTurn(state, msg.turnId, (t) => ({ ...t, timings: msg.timings, finish: msg.finish }));
       return [{ ...next, busy: false, streamingTurnId: undefined, progress: { phase: 'idle' } }, { kind: 'all' }];

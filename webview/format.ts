@@ -49,8 +49,9 @@ export function meterFraction(m: ContextMeter): number {
 
 export function timingsLabel(t: AnswerTimings, finish: FinishKind | undefined): string {
   const parts = [
+    ...(t.summaryParts ? [`${formatCount(t.summaryParts.done)} of ${formatCount(t.summaryParts.total)} parts`] : []),
     `${formatCount(t.promptTokens)} prompt tokens` + (t.cachedTokens > 0 ? ` (${formatCount(t.cachedTokens)} cached)` : ''),
-    `first token ${(t.ttftMs / 1000).toFixed(2)} s`,
+    t.summaryParts ? `first part ${(t.ttftMs / 1000).toFixed(2)} s` : `first token ${(t.ttftMs / 1000).toFixed(2)} s`,
     `${t.decodeTps.toFixed(1)} tok/s`,
   ];
   const end = finishLabel(finish);

@@ -1,12 +1,18 @@
-// `selfextend ask --model M --repo DIR "question"`: the extension's chat path from the command line
-// (same repository context, prompt and SelfExtend code: extension/core).
+// `selfextend ask --model M --repo DIR "question"`: the extension's chat path from the command line.
+// It goes through the same backend entry point as the extension (extension/backend/client.ts): the
+// engine, tokenizer, templates and packing run in the backend worker; this thread lists and reads files.
 import * as path from 'node:path';
 import type { CliCommand } from '../command';
-import { parse, intFlag, numberFlag, type Options } from '../args';
-import { Engine } from '../../gpu/engine/index';
-import type { Model } from '../../gpu/engine/types';
-import { NodeFileSource } from '../../extension/core/workspace';
-import { ChatSession, DEFAULT_SETTINGS, normalizeSettings, type AnswerResult, type AssistantProgress, type AssistantSettings } from '../../extension/core/chat';
+import { parse, intFlag, numberFlag, rangeIntFlag, type Options } from '../args';
+import { displayName, NodeFileSource, terminalSafe } from '../../extension/core/workspace';
+import { DEFAULT_SETTINGS, normalizeSettings, type AnswerResult, type AssistantSettings } from '../../extension/core/chat';
+import type { FileSource } from '../../extension/core/workspace/types';
+import type { AnswerEvents, HistoryMessage } from '../../extension/vscode/answer-backend';
+import { WorkerBackend } from '../../extension/backend/client';
+import { isCancellation } from '../../extension/core/util/abort';
+
+/** Largest G the settings accept (normalizeSettings and the VS Code schema use the same bound). */
+const MAX_GROUP_SIZE = 64;
 
 /** Flags shared by `ask` and `summarize`. */
 export const ASSISTANT_FLAGS = {
@@ -46,57 +52,62 @@ export interface AssistantFlagValues {
 
 export function settingsFromFlags(v: AssistantFlagValues, extra: Partial<AssistantSettings> = {}): AssistantSettings {
   if (v.plain && (v.group !== undefined || v.window !== undefined)) throw new Error('--plain cannot be combined with --group/--window');
-  const group = intFlag(v.group, '--group', 0);
-  if (v.group !== undefined && group < 1) throw new Error('--group must be >= 1');
+  // Out-of-range values are errors, not clamps: normalizeSettings would silently turn 65 into 64.
+  const group = rangeIntFlag(v.group, '--group', 0, 1, MAX_GROUP_SIZE);
   if (v.window !== undefined && v.group === undefined) throw new Error('--window needs --group G');
+  if (v.window !== undefined && group === 1) throw new Error('--window has no effect with --group 1 (plain attention); drop it or use --group >= 2');
+  if (v.window !== undefined && rangeIntFlag(v.window, '--window', 0, 1, 1 << 20) % group !== 0) throw new Error(`--window ${v.window} must be a multiple of --group ${group}`);
   return normalizeSettings({
     ...DEFAULT_SETTINGS,
     ...extra,
     modelPath: v.model ?? '',
-    maxNewTokens: intFlag(v.n, '-n', 512),
+    maxNewTokens: rangeIntFlag(v.n, '-n', 512, 1, 32768),
     temperature: numberFlag(v.temperature, '--temperature') ?? 0,
     topP: numberFlag(v['top-p'], '--top-p') ?? 0.95,
     selfExtend: {
       enabled: v.plain !== true,
       groupSize: group,
       neighborWindow: intFlag(v.window, '--window', 0),
-      targetContext: intFlag(v.target, '--target', DEFAULT_SETTINGS.selfExtend.targetContext),
+      targetContext: rangeIntFlag(v.target, '--target', DEFAULT_SETTINGS.selfExtend.targetContext, 256, 1 << 20),
     },
   });
 }
 
-export async function loadModelForCli(v: AssistantFlagValues, usage: string): Promise<Model> {
+/** The backend both `ask` and `summarize` use: the extension's own entry point, with the CLI's settings. */
+export function cliBackend(v: AssistantFlagValues, usage: string, settings: AssistantSettings, source: FileSource | null): WorkerBackend {
   if (!v.model) throw new Error(`--model M is required\n${usage}`);
   const maxContext = v['max-context'] === undefined ? undefined : intFlag(v['max-context'], '--max-context', 0);
-  let last = -1;
-  return Engine.load(v.model, {
-    maxContext,
-    onProgress: (p) => {
-      const pct = Math.floor((100 * p.bytesDone) / Math.max(1, p.bytesTotal));
-      if (pct >= last + 10 || pct === 100) {
-        last = pct;
-        process.stderr.write(`loading model ${pct}%\n`);
-      }
-    },
+  const backend = new WorkerBackend({
+    settings: () => settings, source: () => source, editor: () => undefined,
+    log: (l) => process.stderr.write(`${terminalSafe(l)}\n`), worker: { maxContext },
   });
+  let last = -1;
+  backend.onStatus((s) => {
+    if (s.phase !== 'loading') return;
+    const pct = Math.floor(100 * (s.fraction ?? 0));
+    if (pct >= last + 10 || (pct === 100 && last !== 100)) {
+      last = pct;
+      process.stderr.write(`loading model ${pct}%\n`);
+    }
+  });
+  return backend;
 }
 
-export function stderrProgress(): (p: AssistantProgress) => void {
+/** Stage lines on stderr (model loading is reported from the status above). */
+export function stderrEvents(onToken?: (t: string) => void): AnswerEvents {
   let lastKey = '';
-  return (p) => {
-    let line: string;
-    if (p.stage === 'gathering') {
-      const pct = p.total > 0 ? ` ${Math.floor((100 * p.done) / p.total)}%` : ` ${p.done} files`;
-      line = `reading repository: ${p.phase}${pct}`;
-    } else if (p.stage === 'prefill') {
-      line = `prefill ${Math.floor((100 * p.done) / Math.max(1, p.total))}%`;
-    } else {
-      return;
-    }
-    if (line !== lastKey) {
-      lastKey = line;
-      process.stderr.write(`${line}\n`);
-    }
+  return {
+    progress: (phase, fraction, detail) => {
+      if (phase === 'idle' || phase === 'loading-model' || phase === 'generating') return;
+      const pct = fraction === undefined ? '' : ` ${Math.floor(100 * fraction)}%`;
+      const line = `${phase === 'reading-repository' ? 'reading repository' : phase}${detail ? `: ${detail}` : ''}${pct}`;
+      if (line !== lastKey) {
+        lastKey = line;
+        process.stderr.write(`${terminalSafe(line)}\n`);
+      }
+    },
+    context: () => undefined,
+    token: (t) => onToken?.(t),
   };
 }
 
@@ -165,16 +176,17 @@ export const ask: CliCommand = {
       maxFileSize: intFlag(values['max-file-size'], '--max-file-size', DEFAULT_SETTINGS.maxFileSize),
     });
     const repo = path.resolve(values.repo ?? '.');
-    const model = await loadModelForCli(values, USAGE);
+    const source = new NodeFileSource(repo, { include: settings.include, exclude: settings.exclude, maxFileSize: settings.maxFileSize });
+    const backend = cliBackend(values, USAGE, settings, source);
     const { signal, dispose } = sigintSignal();
     try {
-      const source = new NodeFileSource(repo, { include: settings.include, exclude: settings.exclude, maxFileSize: settings.maxFileSize });
-      const chat = new ChatSession({ model, source, settings: () => settings, log: (l) => process.stderr.write(`${l}\n`) });
+      const history: HistoryMessage[] = [];
       for (const question of [positionals[0]!, ...(values['follow-up'] ?? [])]) {
-        const r = await chat.ask({
-          question, signal, onProgress: stderrProgress(),
-          onToken: values.json ? undefined : (t) => process.stdout.write(t),
-        });
+        const events = stderrEvents(values.json ? undefined : (t) => process.stdout.write(t));
+        const done = await backend.answer({ kind: 'ask', chatId: 'cli', question, history: [...history], signal }, events);
+        if (done.report?.kind !== 'ask') throw new Error('the backend returned no answer report');
+        const r = done.report.ask;
+        history.push({ role: 'user', content: question }, { role: 'assistant', content: r.answer });
         if (values.json) {
           process.stdout.write(`${JSON.stringify(answerJson(r))}\n`);
         } else {
@@ -183,14 +195,18 @@ export const ask: CliCommand = {
             `[files: ${r.files.length}/${r.context.filesListed} (${r.context.mode}); prompt ${r.promptTokens} tokens, ${r.cachedTokens} cached; ` +
               `${r.window.description}; ttft ${r.ttftMs.toFixed(0)} ms; ${r.decodeTps.toFixed(1)} tok/s; ${r.finishReason}]\n`,
           );
-          if (r.context.leftOut.count > 0) process.stderr.write(`[left out ${r.context.leftOut.count} files, e.g. ${r.context.leftOut.examples.slice(0, 5).join(', ')}]\n`);
+          if (r.context.leftOut.count > 0) process.stderr.write(`[left out ${r.context.leftOut.count} files, e.g. ${r.context.leftOut.examples.slice(0, 5).map(displayName).join(', ')}]\n`);
         }
         if (r.finishReason === 'aborted') return 130;
       }
       return 0;
+    } catch (e) {
+      if (!isCancellation(e)) throw e;
+      process.stderr.write(`${e instanceof Error ? e.message : 'Stopped.'}\n`);
+      return 130;
     } finally {
       dispose();
-      model.dispose();
+      await backend.shutdown();
     }
   },
 };

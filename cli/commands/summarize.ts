@@ -1,12 +1,13 @@
 // `selfextend summarize --model M FILE`: one request when the file fits the extended window,
-// hierarchical chunk summaries otherwise (extension/core/chat/summarize.ts).
+// hierarchical chunk summaries otherwise (extension/core/chat/summarize.ts), through the extension's
+// backend entry point (extension/backend/client.ts): the summary runs in the backend worker.
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { CliCommand } from '../command';
 import { parse } from '../args';
-import { summarizeText } from '../../extension/core/chat';
 import { decodeText, looksBinary } from '../../extension/core/workspace';
-import { ASSISTANT_FLAGS, ASSISTANT_USAGE, loadModelForCli, round1, settingsFromFlags, sigintSignal } from './ask';
+import { isCancellation } from '../../extension/core/util/abort';
+import { ASSISTANT_FLAGS, ASSISTANT_USAGE, cliBackend, round1, settingsFromFlags, sigintSignal, stderrEvents } from './ask';
 
 const USAGE = `usage: selfextend summarize --model M FILE [--lines A-B] [options]
   --lines A-B          summarize only these lines (1-based, inclusive), like a selection
@@ -25,25 +26,22 @@ export const summarize: CliCommand = {
     const bytes = await fs.readFile(file);
     if (looksBinary(bytes)) throw new Error(`${file} looks like a binary file; summarize text files only`);
     let { text } = decodeText(bytes);
-    let label = path.basename(file);
+    const label = path.basename(file);
+    let selection: { startLine: number; endLine: number } | undefined;
     if (values.lines !== undefined) {
       const m = /^(\d+)-(\d+)$/.exec(values.lines);
       if (!m || Number(m[1]) < 1 || Number(m[2]) < Number(m[1])) throw new Error(`--lines: expected A-B with 1 <= A <= B, got '${values.lines}'`);
       text = text.split('\n').slice(Number(m[1]) - 1, Number(m[2])).join('\n');
-      label = `${label} lines ${m[1]}-${m[2]}`;
+      selection = { startLine: Number(m[1]), endLine: Number(m[2]) };
     }
     const settings = settingsFromFlags(values);
-    const model = await loadModelForCli(values, USAGE);
+    const backend = cliBackend(values, USAGE, settings, null);
     const { signal, dispose } = sigintSignal();
     try {
-      const r = await summarizeText(model, settings, {
-        text, label, relPath: file, signal,
-        onProgress: (p) => {
-          if (p.stage === 'part') process.stderr.write(`summarizing part ${p.index + 1}/${p.count} (level ${p.level})\n`);
-          else if (p.stage === 'final') process.stderr.write(p.level === 0 ? 'summarizing (one request)\n' : 'combining part summaries\n');
-        },
-        onToken: values.json ? undefined : (t) => process.stdout.write(t),
-      });
+      const events = stderrEvents(values.json ? undefined : (t) => process.stdout.write(t));
+      const done = await backend.answer({ kind: 'summarize', chatId: 'cli', label, text, ...(selection ? { selection } : {}), signal }, events);
+      if (done.report?.kind !== 'summarize') throw new Error('the backend returned no summary report');
+      const r = done.report.summary;
       if (values.json) {
         process.stdout.write(`${JSON.stringify({
           answer: r.summary, files: [file], group: r.window.groupSize, window: r.window.neighborWindow, prompt_tokens: r.promptTokens,
@@ -55,9 +53,13 @@ export const summarize: CliCommand = {
         process.stderr.write(`[${r.inputTokens} input tokens; ${r.requests} request(s), ${r.levels} level(s); ${r.window.description}; ttft ${r.ttftMs.toFixed(0)} ms; ${r.decodeTps.toFixed(1)} tok/s]\n`);
       }
       return 0;
+    } catch (e) {
+      if (!isCancellation(e)) throw e;
+      process.stderr.write(`${e instanceof Error ? e.message : 'Stopped.'}\n`);
+      return 130;
     } finally {
       dispose();
-      model.dispose();
+      await backend.shutdown();
     }
   },
 };

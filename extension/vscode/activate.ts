@@ -3,13 +3,12 @@
 // extension host.
 import * as vscode from 'vscode';
 import { homedir } from 'node:os';
-import { Engine } from '../../gpu/engine';
 import type { ErrorAction } from '../protocol';
 import { ERROR_ACTION_LABELS } from '../protocol';
 import { ChatController } from './chat-controller';
 import { ChatViewProvider, CHAT_VIEW_ID, openChatPanel } from './chat-webview';
-import { registerCommands } from './commands';
-import { CoreBackend } from './core-backend';
+import { registerCommands, selectionLines } from './commands';
+import { WorkerBackend } from '../backend/client';
 import { answerMarker, writeAnswerMarker, writeMarker } from './e2e-markers';
 import { currentEditorContext } from './editor-context';
 import { describeError } from './error-actions';
@@ -17,7 +16,6 @@ import { HistoryStore } from './history-store';
 import { HostActions } from './host-actions';
 import { registerLanguageModelIntegration } from './lm-integration';
 import { showLoadNotifications } from './load-notification';
-import { ModelManager } from './model-manager';
 import { createModelDownloads, curatedModelInfos } from './model-downloads';
 import { resolveAttachments } from './attachments';
 import { FileSuggestions } from './file-suggestions';
@@ -63,10 +61,6 @@ function activateInner(context: vscode.ExtensionContext, log: OutputLog): void {
     return { ...s, modelPath: expandModelPath(s.modelPath) };
   };
 
-  // ---- model ----
-  const models = new ModelManager(Engine, () => ({ path: settings().modelPath, powerPreference: settings().gpuPowerPreference }));
-  context.subscriptions.push(showLoadNotifications(models));
-
   // ---- workspace ----
   let source: { key: string; value: VscodeFileSource } | undefined;
   const fileSource = (): VscodeFileSource | undefined => {
@@ -77,6 +71,16 @@ function activateInner(context: vscode.ExtensionContext, log: OutputLog): void {
     if (source?.key !== key) source = { key, value: new VscodeFileSource(folders, { include: s.include, exclude: s.exclude, maxFileSize: s.maxFileSize }) };
     return source.value;
   };
+
+  // ---- assistant: the engine runs in the backend worker, never on this thread ----
+  const backend = new WorkerBackend({
+    settings: () => toAssistantSettings(settings()),
+    source: () => fileSource() ?? null,
+    editor: () => currentEditorContext(fileSource()),
+    log: (l) => log.line(l),
+  });
+  const models = backend;
+  context.subscriptions.push(showLoadNotifications(models));
 
   // ---- status bar ----
   const status = vscode.window.createStatusBarItem('selfextend.status', vscode.StatusBarAlignment.Right, 100);
@@ -92,14 +96,7 @@ function activateInner(context: vscode.ExtensionContext, log: OutputLog): void {
   status.show();
   context.subscriptions.push(status);
 
-  // ---- assistant + chat ----
-  const backend = new CoreBackend({
-    models,
-    settings: () => toAssistantSettings(settings()),
-    source: () => fileSource() ?? null,
-    editor: () => currentEditorContext(fileSource()),
-    log: (l) => log.line(l),
-  });
+  // ---- chat ----
   const downloads = createModelDownloads({
     storageDir: context.globalStorageUri.fsPath,
     log: (l) => log.line(l),
@@ -113,10 +110,10 @@ function activateInner(context: vscode.ExtensionContext, log: OutputLog): void {
     downloads,
     selfExtendSummary: () => {
       const s = toAssistantSettings(settings());
-      const m = models.peek();
+      const m = models.loadedModel();
       if (!m) return `enabled ${s.selfExtend.enabled}, G ${s.selfExtend.groupSize || 'auto'}, W ${s.selfExtend.neighborWindow || 'auto'}, target ${s.selfExtend.targetContext} tokens (model not loaded)`;
       try {
-        return resolveWindow(s.selfExtend, m.config.contextLength, m.maxContext).description;
+        return resolveWindow(s.selfExtend, m.contextLength, m.maxContext).description;
       } catch (e) {
         return `invalid settings: ${describeError(e).message}`;
       }
@@ -188,7 +185,7 @@ function activateInner(context: vscode.ExtensionContext, log: OutputLog): void {
 
   // deactivate() (and disposal of the subscriptions, should VS Code skip it) stops requests, lets
   // their chats be saved and destroys the GPU device.
-  const ending = new ExtensionShutdown({ controllers: [controller], backend, models, log: (l) => log.line(l) });
+  const ending = new ExtensionShutdown({ controllers: [controller], backend, models: { dispose: () => backend.shutdown() }, log: (l) => log.line(l) });
   shutdown = ending;
   context.subscriptions.push({ dispose: () => void ending.dispose() });
 
@@ -220,7 +217,8 @@ function activateInner(context: vscode.ExtensionContext, log: OutputLog): void {
       if (!vscode.window.activeTextEditor && lastFocus) return;
       const focus: EditorFocus = {};
       if (ctx?.activeFile) focus.activeFile = ctx.activeFile;
-      if (ctx?.selection) focus.selection = { path: ctx.selection.relPath, startLine: ctx.selection.startLine, endLine: ctx.selection.endLine };
+      const sel = vscode.window.activeTextEditor?.selection;
+      if (ctx?.selection && sel) focus.selection = { path: ctx.selection.relPath, ...selectionLines(sel) };
       const key = JSON.stringify(focus);
       if (key === lastFocus) return;
       lastFocus = key;

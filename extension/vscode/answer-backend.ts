@@ -1,6 +1,8 @@
 // What the chat UI needs from the assistant (extension/core's session, wrapped in core-backend.ts).
 // Kept as a narrow port so the controller is testable with a scripted fake.
-import type { AnswerTimings, ContextChip, ContextMeter, FinishKind, ProgressPhase } from '../protocol';
+import type { AnswerResult as CoreAnswerResult } from '../core/chat/chat-session';
+import type { SummaryResult } from '../core/chat/summarize';
+import type { AnswerTimings, ContextChip, ContextMeter, FinishKind, ProgressPhase, SummaryPart } from '../protocol';
 
 export interface AnswerContext {
   chips: ContextChip[];
@@ -15,11 +17,15 @@ export interface AnswerEvents {
   /** Called when the prompt is built, before the first token; may be called again with final figures. */
   context(ctx: AnswerContext): void;
   token(text: string): void;
+  /** Summaries in parts: a part summary finished (before the final summary's tokens). */
+  part?(part: SummaryPart): void;
 }
 
 export interface AnswerResult {
   timings: AnswerTimings;
   finish: FinishKind;
+  /** What the CLI prints: the core's full report of an ask or a summary (plain data, crosses the worker boundary). */
+  report?: { kind: 'ask'; ask: CoreAnswerResult } | { kind: 'summarize'; summary: SummaryResult };
 }
 
 export interface HistoryMessage {
@@ -49,6 +55,17 @@ export interface SummarizeRequest {
   /** Set when the text is a selection of a larger file. */
   selection?: { startLine: number; endLine: number };
   signal: AbortSignal;
+  /** Asked before a summary of more than LARGE_SUMMARY_PARTS parts starts; false cancels it. */
+  confirmLarge?(plan: LargeSummaryPlan): Promise<boolean>;
+}
+
+/** What a long summary will take (extension/core/chat/summarize.ts SummaryPlan, without the window). */
+export interface LargeSummaryPlan {
+  parts: number;
+  requests: number;
+  inputTokens: number;
+  /** From speeds measured earlier on this model; absent when none are known yet. */
+  estimateMs?: number;
 }
 
 /** A plain chat completion (language-model provider API): the caller owns the whole prompt. */
@@ -74,7 +91,7 @@ export interface AnswerBackend {
   /** What the configured model offers, without loading it (undefined when none is configured). */
   modelInfo(): ModelInfo | undefined;
   /** Token count with the loaded model's tokenizer, or an estimate before it is loaded. */
-  countTokens(text: string): number;
+  countTokens(text: string): number | Promise<number>;
   /** The chat is no longer shown: per-chat state (pinned context) may be freed; history re-creates it. */
   forget?(chatId: string): void;
 }

@@ -7,7 +7,7 @@ import type { ResolvedAttachments } from './chat-controller';
 export interface AttachmentReader {
   /** Text of a workspace file, or an Error saying why it cannot be used. */
   read(path: string, signal: AbortSignal): Promise<string>;
-  countTokens(text: string): number;
+  countTokens(text: string): number | Promise<number>;
   /** Largest file read whole (selfextend.maxFileSize). */
   maxBytes: number;
 }
@@ -43,7 +43,7 @@ export async function resolveAttachments(attachments: readonly Attachment[], rea
     chars += body.length;
     if (chars > MAX_ATTACHED_CHARS) throw new Error(`The attached files are too long together (over ${MAX_ATTACHED_CHARS.toLocaleString('en-US')} characters); attach fewer or smaller ones.`);
     blocks.push(`--- ${describe(a)} ---\n${body.replace(/\n+$/, '')}`);
-    const chip: ContextChip = { path: a.path, pinned: true, tokens: reader.countTokens(body) };
+    const chip: ContextChip = { path: a.path, pinned: true, tokens: await reader.countTokens(body) };
     if (a.kind === 'selection') chip.partial = true;
     if (!chips.some((c) => c.path === chip.path)) chips.push(chip);
   }

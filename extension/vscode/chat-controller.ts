@@ -2,7 +2,7 @@
 // turns, streaming, stop, new/open/delete chat, persistence. No vscode import: host actions and the
 // answer backend are injected, so tests drive it with fakes.
 import type { Attachment, ChatTurn, ChatViewState, ContextChip, CuratedModelInfo, DownloadStatus, EditorFocus, ExtensionMessage, ModelStatus, ProgressPhase, WebviewMessage } from '../protocol';
-import type { AnswerBackend, AnswerContext, AnswerRequest, AnswerResult, HistoryMessage } from './answer-backend';
+import type { AnswerBackend, AnswerContext, AnswerRequest, AnswerResult, HistoryMessage, SummarizeRequest } from './answer-backend';
 import { describeError } from './error-actions';
 import { chatTitle, newChatId, type HistoryStore, type StoredChat } from './history-store';
 
@@ -328,9 +328,17 @@ export class ChatController {
     this.broadcast({ type: 'error', message: 'An answer is still being generated. Stop it first, or wait for it to finish.', actions: [] });
   }
 
-  async summarize(label: string, text: string, selection?: { startLine: number; endLine: number }): Promise<void> {
+  /** A summary goes into a chat of its own, titled with the file (a new one unless the current chat is empty). */
+  async summarize(label: string, text: string, selection?: { startLine: number; endLine: number }, confirmLarge?: SummarizeRequest['confirmLarge']): Promise<void> {
     const what = selection ? `Summarize ${label} lines ${selection.startLine}–${selection.endLine}` : `Summarize ${label}`;
-    await this.run(what, 'summarize', async (signal) => ({ request: { kind: 'summarize', chatId: this.chat.id, label, text, selection, signal }, chips: [] }));
+    await this.restored;
+    if (!this.busy && this.chat.turns.length > 0) {
+      this.deps.backend.forget?.(this.chat.id);
+      this.chat = this.emptyChat();
+      await this.pushState();
+    }
+    if (!this.busy && this.chat.turns.length === 0) this.chat.title = `Summary: ${selection ? `${label} lines ${selection.startLine}–${selection.endLine}` : label}`;
+    await this.run(what, 'summarize', async (signal) => ({ request: { kind: 'summarize', chatId: this.chat.id, label, text, selection, signal, ...(confirmLarge ? { confirmLarge } : {}) }, chips: [] }));
   }
 
   /** Extension shutdown: stops the running answer, waits until it is saved, and accepts no new ones. */
@@ -392,6 +400,11 @@ export class ChatController {
           start();
           answer.text += text;
           this.broadcast({ type: 'token', turnId: answer.id, delta: text });
+        },
+        part: (part) => {
+          start();
+          answer.parts = [...(answer.parts ?? []), part];
+          this.broadcast({ type: 'summaryPart', turnId: answer.id, part });
         },
       });
       if (!started) chat.turns.push(answer);

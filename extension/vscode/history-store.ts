@@ -3,7 +3,7 @@
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { ChatSummary, ChatTurn, ContextChip, FinishKind } from '../protocol';
+import type { ChatSummary, ChatTurn, ContextChip, FinishKind, SummaryPart } from '../protocol';
 import { isErrorAction } from '../protocol';
 
 export interface StoredChat {
@@ -49,6 +49,13 @@ function parseTurn(v: unknown): ChatTurn | undefined {
   if (isRec(v.timings) && ['promptTokens', 'cachedTokens', 'generatedTokens', 'ttftMs', 'decodeTps', 'totalMs'].every((k) => typeof (v.timings as Record<string, unknown>)[k] === 'number')) {
     const x = v.timings as Record<string, number>;
     t.timings = { promptTokens: x.promptTokens!, cachedTokens: x.cachedTokens!, generatedTokens: x.generatedTokens!, ttftMs: x.ttftMs!, decodeTps: x.decodeTps!, totalMs: x.totalMs! };
+    const sp = (v.timings as Record<string, unknown>).summaryParts;
+    if (isRec(sp) && typeof sp.done === 'number' && typeof sp.total === 'number') t.timings.summaryParts = { done: sp.done, total: sp.total };
+  }
+  if (Array.isArray(v.parts)) {
+    const nums = ['index', 'count', 'startLine', 'endLine'];
+    t.parts = v.parts.filter((p): p is SummaryPart => isRec(p) && typeof p.text === 'string' && nums.every((k) => typeof p[k] === 'number'))
+      .map((p) => ({ index: p.index, count: p.count, startLine: p.startLine, endLine: p.endLine, text: p.text }));
   }
   if (typeof v.finish === 'string' && (FINISH as readonly string[]).includes(v.finish)) t.finish = v.finish as FinishKind;
   if (typeof v.error === 'string') t.error = v.error;

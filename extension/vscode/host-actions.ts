@@ -1,7 +1,7 @@
 // Webview requests that need VS Code itself: clipboard, editors, pickers, settings, status report.
 import * as vscode from 'vscode';
 import type { HostAction } from './chat-controller';
-import type { ModelManager } from './model-manager';
+import type { ModelStatusSource } from '../backend/client';
 import type { OutputLog } from './output-log';
 import type { VscodeFileSource } from './vscode-file-source';
 import { SETTINGS_SECTION, type ExtensionSettings } from './settings-schema';
@@ -16,7 +16,7 @@ export interface ModelDownloads {
 
 export interface HostDeps {
   log: OutputLog;
-  models: ModelManager;
+  models: ModelStatusSource;
   fileSource(): VscodeFileSource | undefined;
   settings(): ExtensionSettings;
   /** Human-readable G/W/N that the next request would use, for the status report. */
@@ -122,11 +122,10 @@ export class HostActions implements vscode.Disposable {
     log.line('---- SelfExtend engine status ----');
     log.line(`model path: ${s.modelPath || '(not set)'}`);
     log.line(`model state: ${status.phase}${status.fraction !== undefined ? ` ${Math.round(status.fraction * 100)}%` : ''}${status.message ? ` — ${status.message}` : ''}`);
-    const m = models.peek();
+    const m = models.loadedModel();
     if (m) {
-      const c = m.config;
-      log.line(`model: ${c.name || '(unnamed)'} · ${c.architecture} · ${c.nLayers} layers · ${(c.nParams / 1e6).toFixed(0)}M params · trained context L=${c.contextLength} · KV capacity ${m.maxContext} tokens`);
-      log.line(`device: ${describeDevice(m.device)}`);
+      log.line(`model: ${m.name || '(unnamed)'} · ${m.architecture} · ${m.nLayers} layers · ${(m.nParams / 1e6).toFixed(0)}M params · trained context L=${m.contextLength} · KV capacity ${m.maxContext} tokens`);
+      log.line(`device: ${m.device} (in the model worker)`);
     } else {
       try {
         const ctx = await openDevice({ powerPreference: s.gpuPowerPreference });

@@ -1,10 +1,10 @@
 // A cancellable progress notification for as long as the model is loading, whoever started the load.
 import * as vscode from 'vscode';
 import type { ModelStatus } from '../protocol';
-import type { ModelManager } from './model-manager';
+import type { ModelStatusSource } from '../backend/client';
 import { inertNotificationText } from './notification-text';
 
-export function showLoadNotifications(models: ModelManager): vscode.Disposable {
+export function showLoadNotifications(models: ModelStatusSource): vscode.Disposable {
   let active: { report(fraction: number): void; done(): void } | undefined;
   const off = models.onStatus((s: ModelStatus) => {
     if (s.phase === 'loading') {
@@ -18,7 +18,7 @@ export function showLoadNotifications(models: ModelManager): vscode.Disposable {
   return { dispose: () => { off(); active?.done(); } };
 }
 
-function open(models: ModelManager, name: string): { report(fraction: number): void; done(): void } {
+function open(models: ModelStatusSource, name: string): { report(fraction: number): void; done(): void } {
   let last = 0;
   let pending: { fraction: number } | undefined;
   let progressRef: vscode.Progress<{ message?: string; increment?: number }> | undefined;

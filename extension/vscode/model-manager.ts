@@ -10,6 +10,8 @@ import { CancelledError, untilAborted } from '../core/util/abort';
 export interface ModelKey {
   path: string;
   powerPreference: PowerPreference;
+  /** KV-cache capacity in tokens (the CLI's --max-context); undefined = the engine's default. */
+  maxContext?: number;
 }
 
 export interface LoadReporter {
@@ -85,6 +87,7 @@ export class ModelManager {
       const promise = this.engine
         .load(key.path, {
           powerPreference: key.powerPreference,
+          maxContext: key.maxContext,
           signal: abort.signal,
           onProgress: (p) => {
             const fraction = p.bytesTotal > 0 ? p.bytesDone / p.bytesTotal : 0;
@@ -166,7 +169,7 @@ function disposeQuietly(m: Model): void {
 }
 
 function sameKey(a: ModelKey, b: ModelKey): boolean {
-  return a.path === b.path && a.powerPreference === b.powerPreference;
+  return a.path === b.path && a.powerPreference === b.powerPreference && a.maxContext === b.maxContext;
 }
 
 function abortError(): Error {

@@ -43,7 +43,7 @@ export const SETTINGS_SCHEMA: { readonly [K in keyof ExtensionSettings]: Spec } 
   targetContext: { kind: 'integer', default: D.selfExtend.targetContext, minimum: 512, maximum: 131072, description: "Tokens of repository context to aim for (512–131072). With group size 0 the extension picks the smallest G so that (L − W) × G + W reaches this (L: the model's trained window, W: the neighbour window). More context means a longer first wait (the prompt is read once per chat, then cached)." },
   maxNewTokens: { kind: 'integer', default: D.maxNewTokens, minimum: 1, maximum: 16384, description: 'Maximum tokens generated per answer.' },
   temperature: { kind: 'number', default: D.temperature, minimum: 0, maximum: 2, description: 'Sampling temperature; 0 always picks the most likely token (greedy).' },
-  topP: { kind: 'number', default: D.topP, minimum: 0, maximum: 1, description: 'Nucleus sampling: sample only from the most likely tokens whose probabilities add up to this.' },
+  topP: { kind: 'number', default: D.topP, minimum: 0, maximum: 1, description: 'Nucleus sampling: sample only from the most likely tokens whose probabilities add up to this; 0 keeps only the most likely token (greedy).' },
   include: { kind: 'string[]', default: D.include, description: 'Glob patterns of workspace files to consider (empty: all files). Matched against workspace-relative paths.' },
   exclude: { kind: 'string[]', default: D.exclude, description: 'Glob patterns of workspace files to leave out, in addition to files.exclude, search.exclude and .gitignore.' },
   maxFileSize: { kind: 'integer', default: D.maxFileSize, minimum: 1024, maximum: 67108864, description: 'Files larger than this many bytes are not read into the context.' },

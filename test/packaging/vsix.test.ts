@@ -34,11 +34,12 @@ function openVsix(file: string): Vsix {
   return { buf, entries, byName: new Map(entries.map((e) => [e.name, e])) };
 }
 
-/** The .wgsl files esbuild inlines into dist/extension.js, from a metafile-only build of the same entry. */
-async function wgslInputsOfExtension(): Promise<string[]> {
+/** The .wgsl files esbuild inlines into dist/backend-worker.js (the engine runs in the backend worker),
+ * from a metafile-only build of the same entry. */
+async function wgslInputsOfWorker(): Promise<string[]> {
   const r = await esbuild.build({
     absWorkingDir: root,
-    entryPoints: ['extension/main.ts'],
+    entryPoints: ['extension/backend/worker-main.ts'],
     bundle: true,
     write: false,
     metafile: true,
@@ -125,11 +126,15 @@ describe('packaging: platform-specific .vsix files', function () {
         const main = `extension/${pkg.main.replace(/^\.\//, '')}`;
         assert.ok(v.byName.has(main), `main ${pkg.main} is in the package`);
         assert.equal(pkg.icon, 'media/icon.png');
-        const js = readZipEntry(v.buf, v.byName.get(main)!).toString('utf8');
+        assert.equal(main, 'extension/dist/extension.js');
+        // The extension bundle starts the backend worker from beside itself (extension/backend/client.ts).
+        const worker = 'extension/dist/backend-worker.js';
+        assert.ok(v.byName.has(worker), 'the backend worker bundle is in the package');
+        const js = readZipEntry(v.buf, v.byName.get(worker)!).toString('utf8');
         assert.ok(!/require\(["']webgpu["']\)/.test(js), 'the bundle loads dawn.node itself, not the webgpu package');
 
-        const wgsl = await wgslInputsOfExtension();
-        assert.ok(wgsl.length > 0, 'the extension bundle inlines WGSL kernels (none reached from extension/main.ts)');
+        const wgsl = await wgslInputsOfWorker();
+        assert.ok(wgsl.length > 0, 'the worker bundle inlines WGSL kernels (none reached from extension/backend/worker-main.ts)');
         for (const f of wgsl) {
           const src = readFileSync(join(root, f), 'utf8');
           // esbuild's text loader emits a string literal: a template literal when minified (backticks,
@@ -142,7 +147,7 @@ describe('packaging: platform-specific .vsix files', function () {
             });
           const asTemplate = ascii(src.replace(/\\/g, '\\\\').replace(/`/g, '\\`').replace(/\$\{/g, '\\${'));
           const asQuoted = ascii(JSON.stringify(src).slice(1, -1));
-          assert.ok([src, asTemplate, asQuoted].some((form) => js.includes(form)), `${f} is inlined whole in ${main}`);
+          assert.ok([src, asTemplate, asQuoted].some((form) => js.includes(form)), `${f} is inlined whole in ${worker}`);
         }
 
         assert.ok(v.byName.has('extension/dist/webview/webview.js'), 'webview bundle');

@@ -25,9 +25,12 @@ export type GatherPhase = 'listing' | 'reading' | 'ranking' | 'packing';
 
 export interface GatherProgress {
   phase: GatherPhase;
+  /** Files (listing, reading, whole-repository packing) or chunks (ranked packing) done so far. */
   done: number;
   /** 0 when unknown (listing). */
   total: number;
+  /** While packing: tokens counted into the block so far. */
+  tokens?: number;
 }
 
 export interface GatherOptions {
@@ -79,6 +82,13 @@ export interface RepositoryContext {
 /** Upper bound of bytes per token for the quick "might everything fit" test; generous on purpose. */
 const WHOLE_BYTES_PER_TOKEN = 8;
 const PROGRESS_EVERY = 50;
+/** Files tokenized between turns of the event loop while packing: Stop (a message to the backend
+ * worker) is seen within a few files, and progress goes out, instead of after the whole repository. */
+const PACK_TURN_EVERY = 8;
+
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
 
 interface FileText {
   entry: FileEntry;
@@ -132,7 +142,13 @@ export async function gatherRepository(source: FileSource, opts: GatherOptions):
     let total = headerTokens;
     const blocks: string[] = [];
     const files: IncludedFile[] = [];
-    for (const f of texts) {
+    for (let i = 0; i < texts.length; i++) {
+      if (i % PACK_TURN_EVERY === 0) {
+        onProgress?.({ phase: 'packing', done: i, total: texts.length, tokens: total });
+        await nextTurn();
+        throwIfAborted(signal);
+      }
+      const f = texts[i]!;
       const lines = lineCount(f.text);
       const block = renderFile(f.entry.relPath, [{ startLine: 1, endLine: lines, text: trimEnd(f.text) }], lines, true);
       blocks.push(block);
@@ -140,6 +156,7 @@ export async function gatherRepository(source: FileSource, opts: GatherOptions):
       total += countTokens(block);
       if (total > budget) break;
     }
+    onProgress?.({ phase: 'packing', done: files.length, total: texts.length, tokens: total });
     if (total <= budget) {
       const text = header + blocks.join('');
       const readMs = Date.now() - t1;
@@ -249,8 +266,9 @@ async function rankAndPack(
   let misses = 0;
   for (let k = 0; k < order.length; k++) {
     if (k % PROGRESS_EVERY === 0) {
+      onProgress?.({ phase: 'packing', done: k, total: order.length, tokens: used });
+      await nextTurn();
       throwIfAborted(signal);
-      onProgress?.({ phase: 'packing', done: k, total: order.length });
     }
     const c = chunks[order[k]!]!;
     if (excerpts && c.score <= 0) break; // excerpts are for relevance only, never filler

@@ -16,6 +16,12 @@ export interface HostStat {
   mtimeMs?: number;
   /** False for folders, devices and the like (a listing should not return them, but hosts differ). */
   isFile: boolean;
+  /** Where the file really is, every link resolved ('/'- or platform-separated absolute path), when the
+   * host can tell. Checked against `realRoots`: a file that resolves outside every root is skipped. */
+  realPath?: string;
+  /** The file, or a folder above it, is a symbolic link. Without `realPath` such a file cannot be shown to
+   * stay inside the workspace and is skipped (hosts such as VS Code follow links while listing). */
+  viaLink?: boolean;
 }
 
 export interface HostListingOptions extends WorkspaceFilterOptions {
@@ -32,6 +38,22 @@ export interface HostListingOptions extends WorkspaceFilterOptions {
   signal?: AbortSignal;
   /** Files accepted so far, after each stat batch. */
   onProgress?: (accepted: number) => void;
+  /** Real paths (links resolved) of every workspace folder; a stat's `realPath` must lie inside one. */
+  realRoots?: readonly string[];
+}
+
+/** True when `real` is `root` or below it; both absolute real paths ('/' or '\\' separated). */
+export function isInsideRoot(root: string, real: string): boolean {
+  if (root === '') return false;
+  const r = root.replace(/\\/g, '/').replace(/\/+$/, '');
+  const p = real.replace(/\\/g, '/');
+  return p === r || p.startsWith(`${r}/`) || r === '';
+}
+
+/** The link rule for a host stat: null when the file may be listed, else why not. */
+function linkVerdict(st: HostStat, realRoots: readonly string[]): 'symlink-outside' | null {
+  if (st.realPath !== undefined) return realRoots.some((r) => isInsideRoot(r, st.realPath!)) ? null : 'symlink-outside';
+  return st.viaLink ? 'symlink-outside' : null;
 }
 
 const IGNORE_NAMES = new Set(['.gitignore', '.ignore']);
@@ -135,6 +157,7 @@ export async function filterHostListing(entries: readonly FileEntry[], opts: Hos
       const e = batch[j]!;
       const st = stats[j];
       if (!st) skip('unreadable', e.relPath);
+      else if (linkVerdict(st, opts.realRoots ?? [])) skip('symlink-outside', e.relPath);
       else if (!st.isFile) skip('not-regular', e.relPath);
       else if (st.size > filter.maxFileSize) skip('too-large', e.relPath);
       else if (!accept({ ...e, size: st.size, ...(st.mtimeMs !== undefined ? { mtimeMs: st.mtimeMs } : {}) })) break;
