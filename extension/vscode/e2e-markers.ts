@@ -6,6 +6,8 @@
 //   answer-<n>.json         {kind, files, group, window, text, finish, error?, chatId}
 //                           after the n-th answer (1-based, per extension-host session) completed,
 //                           stopped or failed; `files` are the context chip paths, group/window the G/W used.
+//   lm-request-<n>.json     {messages, text, finish, timings|error}  after the n-th language-model provider request
+//   participant-<n>.json    {prompt, command, files, text, finish, timings|error}  after the n-th @selfextend request
 // Writes go to a temp name and are renamed, so a reader never sees half a file. Without the variable
 // nothing is written and nothing here runs.
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';

@@ -10,7 +10,7 @@ E2E_HOME=${E2E_HOME:-$ROOT/.e2e}
 VERSION=$(node -p "require('$ROOT/package.json').version")
 VSIX=${1:-$ROOT/out/selfextend-vscode-linux-x64-$VERSION.vsix}
 REPORTS=${E2E_REPORTS:-$ROOT/reports/e2e}
-CS_BIN="$E2E_HOME/cs/node_modules/.bin/code-server"
+CS_BIN=${E2E_CS_BIN:-$E2E_HOME/cs/node_modules/.bin/code-server}   # run-latest.sh points it at code-server 4.104
 [ -x "$CS_BIN" ] || { echo "run.sh: code-server missing; run scripts/e2e/install.sh" >&2; exit 1; }
 [ -f "$VSIX" ] || { echo "run.sh: $VSIX missing; run npm run package -- --target linux-x64" >&2; exit 1; }
 
@@ -73,6 +73,9 @@ trap cleanup EXIT
 T0=$(ms)
 "${CS[@]}" --install-extension "$VSIX" > "$RUN/install-extension.log" 2>&1 ||
   { cat "$RUN/install-extension.log" >&2; exit 1; }
+for x in ${E2E_EXTRA_VSIX:-}; do # test-only extensions installed beside ours (run-latest.sh: the LM consumer)
+  "${CS[@]}" --install-extension "$x" >> "$RUN/install-extension.log" 2>&1 || { cat "$RUN/install-extension.log" >&2; exit 1; }
+done
 # The model is the passkey GGUF embedded in the package, read from where VS Code installed it: this
 # tests the path (load, prefill, stream), not answer quality.
 MODEL=$(find "$RUN/exts" -path '*selfextend*' -name passkey-char-128.gguf | head -1)
@@ -91,7 +94,7 @@ PORT=$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{
 # setsid: the server becomes the leader of its own process group (its extension host and helpers join
 # it), so cleanup can stop exactly what this run started.
 setsid "${CS[@]}" --auth none --bind-addr "127.0.0.1:$PORT" --disable-telemetry --disable-update-check \
-  --disable-workspace-trust --disable-getting-started-override --disable-proxy \
+  --disable-workspace-trust --disable-getting-started-override --disable-proxy ${E2E_SERVER_ARGS:-} \
   "$RUN/ws" > "$RUN/server.log" 2>&1 &
 SPID=$!
 ready=""
