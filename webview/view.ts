@@ -327,24 +327,6 @@ export class ChatView {
     return art;
   }
 
-  /** Part summaries of a long summary: open while they stream in, collapsed once the final summary arrives. */
-  private renderSummaryParts(turn: ChatTurn): HTMLElement {
-    const parts = [...(turn.parts ?? [])].sort((a, b) => a.index - b.index);
-    const box = el('details', 'summary-parts');
-    box.open = turn.text.length === 0;
-    const total = parts[0]?.count ?? parts.length;
-    box.append(el('summary', undefined, `Part summaries (${parts.length} of ${total})`));
-    const list = el('ol', 'summary-part-list');
-    for (const p of parts) {
-      const item = el('li', 'summary-part');
-      item.value = p.index + 1;
-      item.append(el('div', 'summary-part-lines', `Lines ${p.startLine}–${p.endLine}`), el('div', 'summary-part-text', p.text));
-      list.append(item);
-    }
-    box.append(list);
-    return box;
-  }
-
   private questionOf(turn: ChatTurn, state: UiState): ChatTurn | undefined {
     const i = state.turns.indexOf(turn);
     const q = i > 0 ? state.turns[i - 1] : undefined;
@@ -404,6 +386,24 @@ export class ChatView {
       list.append(li);
     }
     return list;
+  }
+
+  /** Part summaries of a long summary: open while they stream in, collapsed once the final summary arrives. */
+  private renderSummaryParts(turn: ChatTurn): HTMLElement {
+    const parts = [...(turn.parts ?? [])].sort((a, b) => a.index - b.index);
+    const box = el('details', 'summary-parts');
+    box.open = turn.text.length === 0;
+    const total = parts[0]?.count ?? parts.length;
+    box.append(el('summary', undefined, `Part summaries (${parts.length} of ${total})`));
+    const list = el('ol', 'summary-part-list');
+    for (const p of parts) {
+      const item = el('li', 'summary-part');
+      item.value = p.index + 1;
+      item.append(el('div', 'summary-part-lines', `Lines ${p.startLine}–${p.endLine}`), el('div', 'summary-part-text', p.text));
+      list.append(item);
+    }
+    box.append(list);
+    return box;
   }
 
   private renderContext(turn: ChatTurn): HTMLElement {

@@ -7,7 +7,7 @@ import type { ErrorAction } from '../protocol';
 import { ERROR_ACTION_LABELS } from '../protocol';
 import { ChatController } from './chat-controller';
 import { ChatViewProvider, CHAT_VIEW_ID, openChatPanel } from './chat-webview';
-import { registerCommands } from './commands';
+import { registerCommands, selectionLines } from './commands';
 import { WorkerBackend } from '../backend/client';
 import { answerMarker, writeAnswerMarker, writeMarker } from './e2e-markers';
 import { currentEditorContext } from './editor-context';
@@ -225,7 +225,8 @@ function activateInner(context: vscode.ExtensionContext, log: OutputLog): void {
       if (!vscode.window.activeTextEditor && lastFocus) return;
       const focus: EditorFocus = {};
       if (ctx?.activeFile) focus.activeFile = ctx.activeFile;
-      if (ctx?.selection) focus.selection = { path: ctx.selection.relPath, startLine: ctx.selection.startLine, endLine: ctx.selection.endLine };
+      const sel = vscode.window.activeTextEditor?.selection;
+      if (ctx?.selection && sel) focus.selection = { path: ctx.selection.relPath, ...selectionLines(sel) };
       const key = JSON.stringify(focus);
       if (key === lastFocus) return;
       lastFocus = key;

@@ -37,6 +37,12 @@ function confirmLarge(label: string): (plan: LargeSummaryPlan) => Promise<boolea
   };
 }
 
+/** 1-based lines of a selection; a selection ending at column 0 of a line does not include that line. */
+export function selectionLines(sel: vscode.Selection): { startLine: number; endLine: number } {
+  const endLine = sel.end.character === 0 && sel.end.line > sel.start.line ? sel.end.line : sel.end.line + 1;
+  return { startLine: sel.start.line + 1, endLine };
+}
+
 function labelFor(doc: vscode.TextDocument, fs: VscodeFileSource | undefined): string {
   return (doc.uri.scheme === 'file' || doc.uri.scheme === 'vscode-remote' ? fs?.relPathOf(doc.uri) : undefined) ?? doc.uri.path.split('/').pop() ?? doc.fileName;
 }
@@ -95,8 +101,7 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
       if (sel.isEmpty) {
         d.controller.compose(undefined, [{ kind: 'file', path: rel }]);
       } else {
-        const endLine = sel.end.character === 0 && sel.end.line > sel.start.line ? sel.end.line : sel.end.line + 1;
-        d.controller.compose(undefined, [{ kind: 'selection', path: rel, startLine: sel.start.line + 1, endLine }]);
+        d.controller.compose(undefined, [{ kind: 'selection', path: rel, ...selectionLines(sel) }]);
       }
     }),
     reg('selfextend.newChat', async () => {

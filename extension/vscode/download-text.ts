@@ -4,9 +4,11 @@ import { describeError, offlineMessage } from './error-actions';
 /** The catalog's note without its size: the view shows the size once, from the byte count. */
 export function noteWithoutSize(detail: string): string {
   return detail
-    .replace(/;?\s*\d+(?:\.\d+)?\s*[GM]i?B(?=[,.;])/g, '')
+    // "; 1.04 GiB file," (the catalog's wording) or an older "; 1.04 GiB," — the file's size only;
+    // GPU memory figures ("about 1.65 GiB of GPU memory") stay.
+    .replace(/[;,]?\s*\d+(?:\.\d+)?\s*[GM]i?B(?: file)?(?=[,.;])/g, '')
     .replace(/^[,;]\s*/, '')
-    .replace(/;\s*,/g, ';')
+    .replace(/;\s*[,;]/g, ';')
     .replace(/\s{2,}/g, ' ')
     .trim();
 }

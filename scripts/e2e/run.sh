@@ -109,7 +109,7 @@ T2=$(ms)
 export CS_URL="http://127.0.0.1:$PORT/?folder=$RUN/ws" E2E_RUN="$RUN" E2E_WS="$RUN/ws" E2E_REPORTS="$REPORTS"
 export E2E_USER_SETTINGS="$RUN/data/User/settings.json" E2E_SERVER_LOG="$RUN/server.log"
 export E2E_MODEL="$MODEL"
-setsid timeout -k 5 480 node "${E2E_DRIVER:-$ROOT/test/e2e/driver.mjs}" &
+setsid timeout -k 5 1200 node "${E2E_DRIVER:-$ROOT/test/e2e/driver.mjs}" &
 DPID=$!
 wait "$DPID"; RC=$?
 T3=$(ms)

@@ -194,7 +194,9 @@ describe('extension/vscode helpers for explicit context and downloads', () => {
   });
 
   it('shows each catalog size once, and sends e2e downloads only to this machine', () => {
-    for (const m of MODEL_CATALOG) assert.ok(!/\d\s*GiB/.test(noteWithoutSize(m.detail)), noteWithoutSize(m.detail));
+    // The file size goes (the view shows it from the byte count); GPU memory figures stay.
+    for (const m of MODEL_CATALOG) assert.ok(!/\d\s*GiB file|; \d+(\.\d+)? GiB[,.;]/.test(noteWithoutSize(m.detail)), noteWithoutSize(m.detail));
+    assert.equal(noteWithoutSize('Best default for code questions; 1.04 GiB file, 32K trained window; about 1.65 GiB of GPU memory at a 16K-token context.'), 'Best default for code questions, 32K trained window; about 1.65 GiB of GPU memory at a 16K-token context.');
     assert.equal(noteWithoutSize('Small and quick; 0.98 GiB, 8K trained window.'), 'Small and quick, 8K trained window.');
     assert.equal(e2eDownloadUrl('m.gguf', { E2E_DOWNLOAD_BASE: 'http://127.0.0.1:9/' }), 'http://127.0.0.1:9/m.gguf');
     assert.equal(e2eDownloadUrl('m.gguf', { E2E_DOWNLOAD_BASE: 'https://example.com/' }), undefined);
