@@ -79,17 +79,20 @@ require.extensions['.wgsl'] = (module, filename) => {
 require(workerData.boot.entry);
 `;
 
-function startWorker(options: WorkerOptions, heapLimitMb: number): Worker {
+function startWorker(options: WorkerOptions, heapLimitMb: number, cpuSections: SharedArrayBuffer): Worker {
   const { file, fromSource } = workerEntry();
   const resourceLimits = { maxOldGenerationSizeMb: heapLimitMb };
-  if (!fromSource) return new Worker(file, { workerData: options, resourceLimits, execArgv: [] });
+  const workerData = { ...options, cpuSections };
+  if (!fromSource) return new Worker(file, { workerData, resourceLimits, execArgv: [] });
   // execArgv []: a parent under tsx's ESM loader would hand its hooks to an eval worker and deadlock it.
   const tsxHook = 'tsx/cjs';
-  return new Worker(SOURCE_BOOT, { eval: true, execArgv: [], resourceLimits, workerData: { ...options, boot: { tsx: require.resolve(tsxHook), entry: file } } });
+  return new Worker(SOURCE_BOOT, { eval: true, execArgv: [], resourceLimits, workerData: { ...workerData, boot: { tsx: require.resolve(tsxHook), entry: file } } });
 }
 
 export class WorkerBackend implements AnswerBackend, ModelStatusSource {
   private worker: Worker | undefined;
+  /** The worker's count of open CPU-only sections (extension/core/util/cpu-section.ts). */
+  private cpuSections: Int32Array<ArrayBufferLike> = new Int32Array(0);
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private readonly counts = new Map<number, (n: number | undefined) => void>();
@@ -199,7 +202,19 @@ export class WorkerBackend implements AnswerBackend, ModelStatusSource {
       // The worker checks the signal between files, chunks and tokens; work that cannot (a template
       // that never ends) is ended with the worker after the grace period.
       stopTimer = setTimeout(() => {
-        if (this.pending.has(id) && this.worker === worker) this.restart(`a Stop was not honoured within ${this.graceMs()} ms`, id);
+        if (!this.pending.has(id) || this.worker !== worker) return;
+        if (Atomics.load(this.cpuSections, 0) > 0) {
+          this.restart(`a Stop was not honoured within ${this.graceMs()} ms`, id);
+        } else {
+          // Inside GPU work (a long shader compile, a slow submit): terminating the thread now would
+          // take the whole process down with Dawn's addon. The request ends for the user here; the
+          // worker notices the Stop at its next chunk or token and serves the next request.
+          this.deps.log(`Stop: the model worker is inside a GPU call; the request is ended and the worker finishes that call first`);
+          const p = this.pending.get(id)!;
+          this.pending.delete(id);
+          p.events.progress('idle');
+          p.reject(new CancelledError('Stopped.'));
+        }
       }, this.graceMs());
     };
     signal.addEventListener('abort', onAbort, { once: true });
@@ -246,7 +261,9 @@ export class WorkerBackend implements AnswerBackend, ModelStatusSource {
 
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
-    const w = startWorker(this.deps.worker ?? {}, this.deps.heapLimitMb ?? WORKER_HEAP_LIMIT_MB);
+    const shared = new SharedArrayBuffer(4);
+    this.cpuSections = new Int32Array(shared);
+    const w = startWorker(this.deps.worker ?? {}, this.deps.heapLimitMb ?? WORKER_HEAP_LIMIT_MB, shared);
     this.workersStarted++;
     this.worker = w;
     let failure: Error | undefined;

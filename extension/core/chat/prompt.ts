@@ -3,6 +3,7 @@
 // with parseSpecial off, so file contents can never smuggle control tokens in either way.
 import type { Model } from '../../../gpu/engine/types';
 import type { ChatMessage } from '../../../gpu/tokenizer/types';
+import { cpuSection } from '../util/cpu-section';
 
 export const SYSTEM_PROMPT =
   'You are a careful assistant for a software repository. Answer using the repository files provided ' +
@@ -21,6 +22,11 @@ export function userMessage(question: string, selection?: { label: string; text:
 }
 
 export function encodeMessages(model: Model, messages: ChatMessage[]): number[] {
+  // Template rendering runs the model file's Jinja: a runaway template is ended with the worker.
+  return cpuSection(() => encodeNow(model, messages));
+}
+
+function encodeNow(model: Model, messages: ChatMessage[]): number[] {
   if (model.config.hasChatTemplate) {
     try {
       return model.encodeChat(messages, { addGenerationPrompt: true });
@@ -40,5 +46,5 @@ function encodeTranscript(model: Model, messages: ChatMessage[]): number[] {
 
 /** Token count of text alone (no BOS), for budgeting. */
 export function tokenCounter(model: Model): (s: string) => number {
-  return (s: string) => (s === '' ? 0 : model.tokenizer.encode(s, { addBos: false, parseSpecial: false }).length);
+  return (s: string) => (s === '' ? 0 : cpuSection(() => model.tokenizer.encode(s, { addBos: false, parseSpecial: false }).length));
 }
