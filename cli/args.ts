@@ -25,6 +25,13 @@ export function intFlag(v: string | undefined, flag: string, def: number): numbe
   return Number(v);
 }
 
+/** An integer within [lo, hi]; out of range is an error that names the range, never a silent clamp. */
+export function rangeIntFlag(v: string | undefined, flag: string, def: number, lo: number, hi: number): number {
+  const x = intFlag(v, flag, def);
+  if (v !== undefined && (x < lo || x > hi)) throw new Error(`${flag} must be between ${lo} and ${hi} (got ${v})`);
+  return x;
+}
+
 /** A finite number, or undefined when the flag is absent. */
 export function numberFlag(v: string | undefined, flag: string): number | undefined {
   if (v === undefined) return undefined;

@@ -3,14 +3,17 @@
 // engine, tokenizer, templates and packing run in the backend worker; this thread lists and reads files.
 import * as path from 'node:path';
 import type { CliCommand } from '../command';
-import { parse, intFlag, numberFlag, type Options } from '../args';
-import { NodeFileSource } from '../../extension/core/workspace';
+import { parse, intFlag, numberFlag, rangeIntFlag, type Options } from '../args';
+import { displayName, NodeFileSource, terminalSafe } from '../../extension/core/workspace';
 import { DEFAULT_SETTINGS, normalizeSettings, type AssistantSettings } from '../../extension/core/chat/settings';
 import type { AnswerResult } from '../../extension/core/chat/chat-session';
 import type { FileSource } from '../../extension/core/workspace/types';
 import type { AnswerEvents, HistoryMessage } from '../../extension/vscode/answer-backend';
 import { WorkerBackend } from '../../extension/backend/client';
 import { isCancellation } from '../../extension/core/util/abort';
+
+/** Largest G the settings accept (normalizeSettings and the VS Code schema use the same bound). */
+const MAX_GROUP_SIZE = 64;
 
 /** Flags shared by `ask` and `summarize`. */
 export const ASSISTANT_FLAGS = {
@@ -50,21 +53,23 @@ export interface AssistantFlagValues {
 
 export function settingsFromFlags(v: AssistantFlagValues, extra: Partial<AssistantSettings> = {}): AssistantSettings {
   if (v.plain && (v.group !== undefined || v.window !== undefined)) throw new Error('--plain cannot be combined with --group/--window');
-  const group = intFlag(v.group, '--group', 0);
-  if (v.group !== undefined && group < 1) throw new Error('--group must be >= 1');
+  // Out-of-range values are errors, not clamps: normalizeSettings would silently turn 65 into 64.
+  const group = rangeIntFlag(v.group, '--group', 0, 1, MAX_GROUP_SIZE);
   if (v.window !== undefined && v.group === undefined) throw new Error('--window needs --group G');
+  if (v.window !== undefined && group === 1) throw new Error('--window has no effect with --group 1 (plain attention); drop it or use --group >= 2');
+  if (v.window !== undefined && rangeIntFlag(v.window, '--window', 0, 1, 1 << 20) % group !== 0) throw new Error(`--window ${v.window} must be a multiple of --group ${group}`);
   return normalizeSettings({
     ...DEFAULT_SETTINGS,
     ...extra,
     modelPath: v.model ?? '',
-    maxNewTokens: intFlag(v.n, '-n', 512),
+    maxNewTokens: rangeIntFlag(v.n, '-n', 512, 1, 32768),
     temperature: numberFlag(v.temperature, '--temperature') ?? 0,
     topP: numberFlag(v['top-p'], '--top-p') ?? 0.95,
     selfExtend: {
       enabled: v.plain !== true,
       groupSize: group,
       neighborWindow: intFlag(v.window, '--window', 0),
-      targetContext: intFlag(v.target, '--target', DEFAULT_SETTINGS.selfExtend.targetContext),
+      targetContext: rangeIntFlag(v.target, '--target', DEFAULT_SETTINGS.selfExtend.targetContext, 256, 1 << 20),
     },
   });
 }
@@ -75,7 +80,7 @@ export function cliBackend(v: AssistantFlagValues, usage: string, settings: Assi
   const maxContext = v['max-context'] === undefined ? undefined : intFlag(v['max-context'], '--max-context', 0);
   const backend = new WorkerBackend({
     settings: () => settings, source: () => source, editor: () => undefined,
-    log: (l) => process.stderr.write(`${l}\n`), worker: { maxContext },
+    log: (l) => process.stderr.write(`${terminalSafe(l)}\n`), worker: { maxContext },
   });
   let last = -1;
   backend.onStatus((s) => {
@@ -99,7 +104,7 @@ export function stderrEvents(onToken?: (t: string) => void): AnswerEvents {
       const line = `${phase === 'reading-repository' ? 'reading repository' : phase}${detail ? `: ${detail}` : ''}${pct}`;
       if (line !== lastKey) {
         lastKey = line;
-        process.stderr.write(`${line}\n`);
+        process.stderr.write(`${terminalSafe(line)}\n`);
       }
     },
     context: () => undefined,
@@ -191,7 +196,7 @@ export const ask: CliCommand = {
             `[files: ${r.files.length}/${r.context.filesListed} (${r.context.mode}); prompt ${r.promptTokens} tokens, ${r.cachedTokens} cached; ` +
               `${r.window.description}; ttft ${r.ttftMs.toFixed(0)} ms; ${r.decodeTps.toFixed(1)} tok/s; ${r.finishReason}]\n`,
           );
-          if (r.context.leftOut.count > 0) process.stderr.write(`[left out ${r.context.leftOut.count} files, e.g. ${r.context.leftOut.examples.slice(0, 5).join(', ')}]\n`);
+          if (r.context.leftOut.count > 0) process.stderr.write(`[left out ${r.context.leftOut.count} files, e.g. ${r.context.leftOut.examples.slice(0, 5).map(displayName).join(', ')}]\n`);
         }
         if (r.finishReason === 'aborted') return 130;
       }

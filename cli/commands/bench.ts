@@ -9,8 +9,14 @@ import { parse } from '../args';
 import { runBench, PREFILL_SIZES, SHORT_CTX, LONG_CTX, type BenchResult } from '../../gpu/engine/bench';
 import { writeSyntheticModel } from '../../gpu/model/synthetic';
 import { GGMLType } from '../../gpu/gguf/types';
+import { profileTable, qwen15ShapedModel, runProfile } from '../../gpu/engine/bench-profile';
+import { RECORDING_MODES } from '../../gpu/engine/recording';
 
 const USAGE = `usage: selfextend bench (MODEL.gguf | --synthetic Q8_0|Q4_K) [--json] [--no-llama-cpp]
+       selfextend bench --profile [MODEL.gguf] [--json]
+  --profile: per decode token, dispatches / compute passes / submits, host record+submit time, engine-thread
+  CPU time and GC share, for each recording mode in one run (A/B); GPU time per kernel family (timestamp-query);
+  greedy vs default sampling; the step timeline. Default model: a synthetic Qwen2.5-1.5B-shaped qwen2 in tmp/.
   Prefill tok/s at ${PREFILL_SIZES.join('/')} tokens, decode tok/s at ${SHORT_CTX} and ${LONG_CTX} tokens of context,
   for this engine and llama.cpp (CPU) on the same file, with ratios; SelfExtend vs plain decode, and attention-only
   SelfExtend vs plain prefill/decode at 512/2048/8192 tokens;
@@ -21,11 +27,18 @@ export const bench: CliCommand = {
   async run(argv: string[]): Promise<number> {
     const { values, positionals } = parse(
       argv,
-      { json: { type: 'boolean' }, synthetic: { type: 'string' }, 'no-llama-cpp': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      { json: { type: 'boolean' }, profile: { type: 'boolean' }, synthetic: { type: 'string' }, 'no-llama-cpp': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
       USAGE,
     );
     if (values.help) {
       process.stdout.write(USAGE + '\n');
+      return 0;
+    }
+    if (values.profile) {
+      if (positionals.length > 1) throw new Error(`expected at most one MODEL.gguf path\n${USAGE}`);
+      const model = positionals[0] ?? (await qwen15ShapedModel());
+      const r = await runProfile(model, (s) => process.stderr.write(s + '\n'), { modes: RECORDING_MODES });
+      process.stdout.write(values.json ? JSON.stringify(r, null, 2) + '\n' : profileTable(r));
       return 0;
     }
     let file = positionals[0];

@@ -1,5 +1,5 @@
 // Flags shared by `generate` and `logits`: the prompt (text or ids), BOS handling, SelfExtend, context.
-import { intFlag, parseIdList, type Options } from '../args';
+import { intFlag, parseIdList, rangeIntFlag, type Options } from '../args';
 import type { SelfExtendParams } from '../../gpu/attention/types';
 import type { Tokenizer } from '../../gpu/tokenizer/types';
 
@@ -30,6 +30,9 @@ export function selfExtendFrom(v: PromptValues): SelfExtendParams | undefined {
   const groupSize = intFlag(v.group, '--group', 1);
   const neighborWindow = intFlag(v.window, '--window', 0);
   if (groupSize < 1) throw new Error('--group must be >= 1');
+  // A window alone (or with G = 1, plain attention) would be ignored: say so instead.
+  if (v.group === undefined) throw new Error('--window needs --group G (SelfExtend group size, >= 2)');
+  if (groupSize === 1 && v.window !== undefined) throw new Error('--window has no effect with --group 1 (plain attention); drop it or use --group >= 2');
   if (groupSize > 1 && v.window === undefined) throw new Error('--group needs --window W (a multiple of the group size)');
   return { groupSize, neighborWindow };
 }
@@ -46,6 +49,11 @@ export function promptIds(v: PromptValues, tok: Tokenizer): number[] {
   if (ids.length === 0) throw new Error('--prompt-ids: no ids given');
   if (!noBos && tok.addBosDefault && tok.bosId !== null && ids[0] !== tok.bosId) return [tok.bosId, ...ids];
   return ids;
+}
+
+/** `-n`: tokens to generate, at least 1 (0 would still sample the token the prompt's last logits give). */
+export function maxTokensFlag(v: string | undefined, def: number): number {
+  return rangeIntFlag(v, '-n', def, 1, 1 << 20);
 }
 
 export function optionalInt(v: string | undefined, flag: string): number | undefined {

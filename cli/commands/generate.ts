@@ -2,7 +2,7 @@
 import type { CliCommand } from '../command';
 import { parse, numberFlag } from '../args';
 import { Engine } from '../../gpu/engine/index';
-import { PROMPT_FLAGS, optionalInt, progressToStderr, promptIds, selfExtendFrom } from './engine-flags';
+import { PROMPT_FLAGS, maxTokensFlag, optionalInt, progressToStderr, promptIds, selfExtendFrom } from './engine-flags';
 
 const USAGE = `usage: selfextend generate MODEL.gguf (--prompt "text" | --prompt-ids 1,2,3) [options]
   -n N                 tokens to generate (default 128)
@@ -38,6 +38,9 @@ export const generate: CliCommand = {
       return 0;
     }
     if (positionals.length !== 1) throw new Error(`expected one MODEL.gguf path\n${USAGE}`);
+    // Flag contracts are checked before the (slow) model load.
+    const maxTokens = maxTokensFlag(values.n, 128);
+    const selfExtend = selfExtendFrom(values);
     const model = await Engine.load(positionals[0]!, {
       maxContext: optionalInt(values['max-context'], '--max-context'),
       prefillChunk: optionalInt(values.chunk, '--chunk'),
@@ -54,7 +57,7 @@ export const generate: CliCommand = {
       try {
         for await (const c of model.generate(ids, {
           addBos: false, // promptIds applied the BOS rule already
-          maxTokens: optionalInt(values.n, '-n') ?? 128,
+          maxTokens,
           greedy: values.greedy === true,
           temperature: numberFlag(values.temperature, '--temperature'),
           topK: optionalInt(values['top-k'], '--top-k'),
@@ -63,7 +66,7 @@ export const generate: CliCommand = {
           repeatLastN: optionalInt(values['repeat-last-n'], '--repeat-last-n'),
           seed: optionalInt(values.seed, '--seed'),
           stop: values.stop,
-          selfExtend: selfExtendFrom(values),
+          selfExtend,
           signal: ac.signal,
         })) {
           out.push(...c.ids);

@@ -4,16 +4,93 @@ import { parse } from '../args';
 import { openGGUF } from '../../gpu/gguf/reader';
 import { q } from '../../gpu/gguf/errors';
 import { summarizeModel, type ModelSummary } from '../../gpu/model/summary';
+import type { GGUFFile } from '../../gpu/gguf/types';
+import type { ModelConfig } from '../../gpu/model/types';
+import { intFlag } from '../args';
+import { createTokenizer, tokenizerDataFromGGUF } from '../../gpu/tokenizer/index';
+import { headDimProblem } from '../../gpu/attention/params';
+import { chooseSelfExtend, maxReachableContext, SelfExtendParamsError } from '../../gpu/attention/params';
+import { planMemory, DEFAULT_LIMITS, type MemoryPlan } from '../../gpu/engine/memory';
+import { totalTensorBytes } from '../../gpu/engine/weights';
+import { DEFAULT_SETTINGS } from '../../extension/core/chat/settings';
 
-const USAGE = `usage: selfextend inspect MODEL.gguf [--json]
-  Prints architecture, sizes, tensor types, context length, RoPE and chat-template presence.
-  Exit code: 0 when the engine supports the model, 1 when it does not (the reason is printed)
-  or the file is not a readable GGUF file.`;
+const USAGE = `usage: selfextend inspect MODEL.gguf [--target N] [--json]
+  Prints architecture, sizes, tensor types, context length, RoPE and chat-template presence, and the
+  GPU memory the engine will allocate for a request of N tokens (default ${DEFAULT_SETTINGS.selfExtend.targetContext}, or
+  SelfExtend's reach when smaller):
+  weights, KV cache (SelfExtend's two key copies or plain; f16 or f32), activations and the total.
+  Binding sizes are checked against 128 MiB, the limit every WebGPU device offers.
+  Exit code: 0 when the engine can load the model and serve the target, 1 when it cannot (the
+  reason is printed: architecture, tensor types, head dimension, tokenizer, binding limits) or the
+  file is not a readable GGUF file.`;
+
+/** The engine's memory for one request size, as `inspect` reports it. */
+export interface InspectMemory {
+  targetTokens: number;
+  /** G/W the paper's rule picks for the target (G = 1: plain attention). */
+  selfExtend: { groupSize: number; neighborWindow: number } | null;
+  weightsBytes: number;
+  /** KV cache bytes per mode and element type for targetTokens positions. */
+  kvCache: { twoCopy: { f16: number; f32: number }; plain: { f16: number; f32: number } };
+  /** The mode the engine uses for this target (two-copy when SelfExtend engages). */
+  kvMode: 'twoCopy' | 'plain';
+  activationBytes: number;
+  /** What the engine allocates for the target: weights + KV cache (f16, kvMode) + activations. */
+  totalBytes: number;
+  largestBinding: MemoryPlan['largestBinding'];
+  buffers: MemoryPlan['buffers'];
+}
+
+/** The checks loading performs beyond describeModel: head dimension, tokenizer, binding limits. */
+function loadChecks(file: GGUFFile, config: ModelConfig, target: number): { problem: { code: string; message: string } | null; memory: InspectMemory | null } {
+  const hd = headDimProblem(config.headDim);
+  if (hd) return { problem: { code: 'unsupported-head-dim', message: hd }, memory: null };
+  try {
+    createTokenizer(tokenizerDataFromGGUF(file));
+  } catch (e) {
+    return { problem: { code: 'unsupported-tokenizer', message: e instanceof Error ? e.message : String(e) }, memory: null };
+  }
+  let se: InspectMemory['selfExtend'] = null;
+  try {
+    const c = chooseSelfExtend({ trainedContext: config.contextLength, targetContext: target });
+    se = { groupSize: c.groupSize, neighborWindow: c.neighborWindow };
+  } catch (e) {
+    if (!(e instanceof SelfExtendParamsError)) throw e;
+    return { problem: { code: 'target-unreachable', message: e.message }, memory: null };
+  }
+  const weightsBytes = totalTensorBytes(file);
+  const plan = (tokens: number, groupedCopy: boolean, kvF16: boolean): MemoryPlan =>
+    planMemory({ config, weightsBytes, info: DEFAULT_LIMITS, kvF16, chunk: 512, contextTokens: tokens, groupedCopy });
+  const grouped = se.groupSize > 1;
+  const used = plan(target, grouped, true);
+  const kv = (g: boolean, f16: boolean): number => plan(target, g, f16).kvBytes;
+  const memory: InspectMemory = {
+    targetTokens: target,
+    selfExtend: se,
+    weightsBytes,
+    kvCache: { twoCopy: { f16: kv(true, true), f32: kv(true, false) }, plain: { f16: kv(false, true), f32: kv(false, false) } },
+    kvMode: grouped ? 'twoCopy' : 'plain',
+    activationBytes: used.activationBytes,
+    totalBytes: used.totalBytes,
+    largestBinding: used.largestBinding,
+    buffers: used.buffers,
+  };
+  if (used.contextTokens < target) {
+    return {
+      problem: {
+        code: 'binding-limit',
+        message: `a KV cache of ${target} tokens needs more than ${bytes(used.largestBinding.limit)} per layer and key copy; at most ${used.maxContext} tokens fit (use --target ${used.maxContext} or less)`,
+      },
+      memory,
+    };
+  }
+  return { problem: null, memory };
+}
 
 export const inspect: CliCommand = {
   summary: 'show what a GGUF model holds and whether it is supported',
   async run(argv: string[]): Promise<number> {
-    const { values, positionals } = parse(argv, { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, USAGE);
+    const { values, positionals } = parse(argv, { json: { type: 'boolean' }, target: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, USAGE);
     if (values.help) {
       process.stdout.write(USAGE + '\n');
       return 0;
@@ -21,7 +98,19 @@ export const inspect: CliCommand = {
     if (positionals.length !== 1) throw new Error(`expected one MODEL.gguf path\n${USAGE}`);
     const file = await openGGUF(positionals[0]!);
     try {
-      const s = await summarizeModel(file);
+      const asked = values.target === undefined ? undefined : intFlag(values.target, '--target', 0);
+      if (asked !== undefined && asked < 1) throw new Error('--target must be a positive number of tokens');
+      const s: InspectSummary = { ...(await summarizeModel(file)), memory: null };
+      if (s.config) {
+        // Without --target: the default target, or what SelfExtend reaches when that is less.
+        const target = asked ?? Math.min(DEFAULT_SETTINGS.selfExtend.targetContext, maxReachableContext(s.config.contextLength));
+        const checks = loadChecks(file, s.config, target);
+        s.memory = checks.memory;
+        if (checks.problem) {
+          s.supported = false;
+          s.reason = checks.problem;
+        }
+      }
       process.stdout.write(values.json ? JSON.stringify(toJson(s), null, 2) + '\n' : formatSummary(s));
       return s.supported ? 0 : 1;
     } finally {
@@ -29,6 +118,8 @@ export const inspect: CliCommand = {
     }
   },
 };
+
+export type InspectSummary = ModelSummary & { memory: InspectMemory | null };
 
 function toJson(s: ModelSummary): unknown {
   // freqFactors is a Float32Array: show its values as a plain list, not an index-keyed object.
@@ -52,7 +143,20 @@ function bytes(n: number): string {
   return `${n} B`;
 }
 
-export function formatSummary(s: ModelSummary): string {
+function formatMemory(m: InspectMemory): [string, string][] {
+  const se = m.selfExtend && m.selfExtend.groupSize > 1 ? `SelfExtend G=${m.selfExtend.groupSize} W=${m.selfExtend.neighborWindow}` : 'plain attention';
+  const kv = (mode: 'twoCopy' | 'plain') => `${bytes(m.kvCache[mode].f16)} f16, ${bytes(m.kvCache[mode].f32)} f32`;
+  return [
+    ['memory', `for a request of ${int(m.targetTokens)} tokens (${se}), 128 MiB bindings:`],
+    ['  weights', bytes(m.weightsBytes)],
+    ['  KV cache', `two key copies (SelfExtend): ${kv('twoCopy')}; plain: ${kv('plain')}; used: ${m.kvMode === 'twoCopy' ? 'two key copies' : 'plain'}, f16`],
+    ['  activations', `${bytes(m.activationBytes)} (activations, logits, sampler, uniforms)`],
+    ['  total', `${bytes(m.totalBytes)} (what the engine allocates for this request)`],
+    ['  largest', `${m.largestBinding.name}: ${bytes(m.largestBinding.bytes)} in one binding (limit ${bytes(m.largestBinding.limit)})`],
+  ];
+}
+
+export function formatSummary(s: ModelSummary & { memory?: InspectMemory | null }): string {
   const d = s.dims;
   // Strings from the file go through q(): a hostile name must not put terminal escapes on screen.
   const txt = (v: string | null, none: string) => (v === null ? none : /^[\x20-\x7e]{1,80}$/.test(v) ? v : q(v));
@@ -69,6 +173,7 @@ export function formatSummary(s: ModelSummary): string {
     ['output', s.tensorCount === 0 ? '(no tensors: vocabulary-only file)' : s.tiedEmbeddings ? 'tied to token_embd.weight' : 'separate output.weight'],
     ['tokenizer', s.tokenizer.model !== null ? `${txt(s.tokenizer.model, '')}${s.tokenizer.pre !== null ? ` (pre ${txt(s.tokenizer.pre, '')})` : ''}, ${int(s.tokenizer.tokens)} tokens` : '(none)'],
     ['chat template', s.hasChatTemplate ? 'present' : 'absent (a plain-text fallback prompt is used)'],
+    ...(s.memory ? formatMemory(s.memory) : []),
     ['status', s.supported ? 'supported' : `NOT SUPPORTED (${s.reason?.code}): ${s.reason?.message}`],
   ];
   return rows.map(([k, v]) => `${k.padEnd(14)}${v}`).join('\n') + '\n';

@@ -18,6 +18,7 @@ export const logits: CliCommand = {
     }
     if (positionals.length !== 1) throw new Error(`expected one MODEL.gguf path\n${USAGE}`);
     const topN = optionalInt(values.top, '--top') ?? 8;
+    const selfExtend = selfExtendFrom(values);
     const model = await Engine.load(positionals[0]!, {
       maxContext: optionalInt(values['max-context'], '--max-context'),
       prefillChunk: optionalInt(values.chunk, '--chunk'),
@@ -25,7 +26,7 @@ export const logits: CliCommand = {
     try {
       const ids = promptIds(values, model.tokenizer);
       if (ids.length > model.maxContext) throw new Error(`${ids.length} ids exceed the context of ${model.maxContext}; pass --max-context`);
-      const rows = await model.logits(ids, { selfExtend: selfExtendFrom(values) });
+      const rows = await model.logits(ids, { selfExtend });
       const positions = rows.map((r) => {
         const top = topK(r, topN);
         return { argmax: top[0]![0], top };

@@ -2,12 +2,14 @@
 // Kept as a narrow port so the controller is testable with a scripted fake.
 import type { AnswerResult as CoreAnswerResult } from '../core/chat/chat-session';
 import type { SummaryResult } from '../core/chat/summarize';
-import type { AnswerTimings, ContextChip, ContextMeter, FinishKind, ProgressPhase } from '../protocol';
+import type { AnswerTimings, ContextChip, ContextMeter, FinishKind, ProgressPhase, SummaryPart } from '../protocol';
 
 export interface AnswerContext {
   chips: ContextChip[];
   meter: ContextMeter;
   omittedFiles: number;
+  /** Some left-out files, most relevant first. */
+  leftOut?: string[];
 }
 
 export interface AnswerEvents {
@@ -15,6 +17,8 @@ export interface AnswerEvents {
   /** Called when the prompt is built, before the first token; may be called again with final figures. */
   context(ctx: AnswerContext): void;
   token(text: string): void;
+  /** Summaries in parts: a part summary finished (before the final summary's tokens). */
+  part?(part: SummaryPart): void;
 }
 
 export interface AnswerResult {
@@ -37,6 +41,8 @@ export interface AskRequest {
   workspace?: boolean;
   /** Earlier turns of this chat, oldest first (answers only when they completed). */
   history: HistoryMessage[];
+  /** Context the user attached explicitly (files, selections), read by the host; goes into this turn's message. */
+  pinned?: { label: string; text: string };
   signal: AbortSignal;
 }
 
@@ -49,6 +55,17 @@ export interface SummarizeRequest {
   /** Set when the text is a selection of a larger file. */
   selection?: { startLine: number; endLine: number };
   signal: AbortSignal;
+  /** Asked before a summary of more than LARGE_SUMMARY_PARTS parts starts; false cancels it. */
+  confirmLarge?(plan: LargeSummaryPlan): Promise<boolean>;
+}
+
+/** What a long summary will take (extension/core/chat/summarize.ts SummaryPlan, without the window). */
+export interface LargeSummaryPlan {
+  parts: number;
+  requests: number;
+  inputTokens: number;
+  /** From speeds measured earlier on this model; absent when none are known yet. */
+  estimateMs?: number;
 }
 
 /** A plain chat completion (language-model provider API): the caller owns the whole prompt. */

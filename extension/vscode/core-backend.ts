@@ -7,6 +7,7 @@ import type { FileSource } from '../core/workspace/types';
 import type { EditorContext, GatherProgress } from '../core/context/gather';
 import { ChatSession, type AssistantProgress, type ChatTurn as CoreTurn, type PromptContext } from '../core/chat/chat-session';
 import { summarizeText } from '../core/chat/summarize';
+import { formatDuration, type SpeedEstimate } from '../core/chat/summary-progress';
 import { runGeneration } from '../core/chat/generation';
 import { encodeMessages, tokenCounter, userMessage } from '../core/chat/prompt';
 import { RequestQueue } from '../core/chat/queue';
@@ -77,6 +78,8 @@ export class CoreBackend implements AnswerBackend {
   private readonly sessions = new Map<string, ChatSession>();
   private readonly active = new Set<AbortController>();
   private disposed = false;
+  /** Speeds last measured on this model (an answer or a summary), for the estimate shown before a long summary. */
+  private speed: SpeedEstimate | undefined;
 
   constructor(private readonly deps: CoreBackendDeps) {}
 
@@ -162,6 +165,7 @@ export class CoreBackend implements AnswerBackend {
       this.model = model;
       this.queue = new RequestQueue();
       this.sessions.clear();
+      this.speed = undefined;
     }
     return model;
   }
@@ -213,15 +217,17 @@ export class CoreBackend implements AnswerBackend {
       chips: c.files.map((path) => (c.partialFiles.includes(path) ? { path, partial: true } : { path })),
       meter: meterFor(c.window, c.promptTokens, settings.selfExtend.enabled),
       omittedFiles: c.context.leftOut.count,
+      leftOut: c.context.leftOut.examples,
     });
     let sent: AnswerContext | undefined;
     const res = await session.ask({
-      question: req.question, editor: this.deps.editor(), signal: req.signal, onProgress: this.progressMapper(ev), onToken: (t) => ev.token(t),
+      question: req.question, selection: req.pinned, editor: this.deps.editor(), signal: req.signal, onProgress: this.progressMapper(ev), onToken: (t) => ev.token(t),
       onContext: (c) => {
         sent = contextOf(c);
         ev.context(sent);
       },
     });
+    if (res.prefillTps > 0 && res.decodeTps > 0 && res.generatedTokens > 1) this.speed = { prefillTps: res.prefillTps, decodeTps: res.decodeTps };
     // The engine may count one more prompt token (BOS) than the encoded prompt: keep the meter exact.
     const final = contextOf(res);
     if (!sent || sent.meter.usedTokens !== final.meter.usedTokens) ev.context(final);
@@ -236,34 +242,54 @@ export class CoreBackend implements AnswerBackend {
   }
 
   private async summarize(model: Model, req: SummarizeRequest, ev: AnswerEvents, t0: number): Promise<AnswerResult> {
-    const { settings, win } = this.window(model);
+    const settings = this.deps.settings();
     const label = req.selection ? `${req.label} lines ${req.selection.startLine}-${req.selection.endLine}` : req.label;
-    this.deps.log(`summarize ${label}: ${win.description}`);
     // The file is the context and is known up front: show it (with an estimate of its tokens) right
     // away, so a summary that is stopped or fails still says what it was about.
     const chips = [{ path: req.label, partial: req.selection !== undefined }];
-    ev.context({ chips, meter: meterFor(win, Math.min(win.window, this.countTokens(req.text)), settings.selfExtend.enabled), omittedFiles: 0 });
+    const base = resolveWindow(settings.selfExtend, model.config.contextLength, model.maxContext);
+    ev.context({ chips, meter: meterFor(base, Math.min(base.window, this.countTokens(req.text)), settings.selfExtend.enabled), omittedFiles: 0 });
     let generated = 0;
     const res = await summarizeText(model, settings, {
       text: req.text,
       label,
       relPath: req.label,
       signal: req.signal,
-      onProgress: (p) => {
-        if (p.stage === 'part') ev.progress('summarizing', p.index / p.count, `level ${p.level}, part ${p.index + 1} of ${p.count}`);
-        else if (p.stage === 'final') ev.progress('summarizing', undefined, p.level > 0 ? 'combining part summaries' : undefined);
-        else ev.progress('prefill', p.total > 0 ? p.done / p.total : undefined);
+      speed: this.speed,
+      // One steady progress for the whole summary; the requests' own prefill progress is folded into it.
+      onOverall: (o) => {
+        const where = o.partsTotal > 0 ? (o.stage === 'part' ? `part ${Math.min(o.partsDone + 1, o.partsTotal)} of ${o.partsTotal}` : 'combining part summaries') : undefined;
+        const left = o.etaMs !== undefined ? (o.etaMs > 0 ? `${formatDuration(o.etaMs)} left` : 'finishing') : undefined;
+        ev.progress('summarizing', o.fraction, [where, left].filter(Boolean).join(' · ') || undefined);
       },
+      onPart: (p) => ev.part?.(p),
       onToken: (t) => {
         generated++;
         ev.token(t);
       },
+      confirm: req.confirmLarge ? (plan) => req.confirmLarge!({ parts: plan.parts, requests: plan.requests, inputTokens: plan.inputTokens, estimateMs: plan.estimateMs }) : undefined,
     }, this.queue);
-    ev.context({ chips, meter: meterFor(res.window, res.promptTokens, settings.selfExtend.enabled), omittedFiles: 0 });
-    this.deps.log(`summarized ${label}: ${res.inputTokens} input tokens, ${res.requests} requests, ${res.levels} levels; final prompt ${res.promptTokens} tokens, ttft ${res.ttftMs} ms, ${res.decodeTps.toFixed(1)} tok/s`);
+    this.deps.log(`summarize ${label}: ${res.window.description}; ${res.plan.parts} parts planned, ${res.plan.requests} requests`);
+    const t = res.totals;
+    if (t.decodeTps > 0 && t.prefillTps > 0) this.speed = { prefillTps: t.prefillTps, decodeTps: t.decodeTps };
+    if (res.finishReason === 'declined') {
+      ev.token(`Not summarized: ${label} is ${res.inputTokens.toLocaleString('en-US')} tokens, ${res.plan.parts} parts in this window` +
+        (res.plan.estimateMs !== undefined ? ` (${formatDuration(res.plan.estimateMs)})` : '') +
+        '. Summarize a selection instead, or run the summary again and choose to go on.');
+    } else {
+      ev.context({ chips, meter: meterFor(res.window, res.promptTokens || Math.min(res.window.window, res.inputTokens), settings.selfExtend.enabled), omittedFiles: 0 });
+    }
+    this.deps.log(
+      `summarized ${label} (${res.finishReason}): ${res.inputTokens} input tokens, ${res.requests} requests, ${res.levels} levels, ${res.parts.length} of ${res.plan.parts} parts; ` +
+        `${t.promptTokens} prompt tokens (${t.cachedTokens} cached), ${t.generatedTokens} generated, first output ${t.firstOutputMs} ms, prefill ${t.prefillTps.toFixed(0)} tok/s, decode ${t.decodeTps.toFixed(1)} tok/s, ${t.totalMs} ms`,
+    );
+    // Figures over every request of the summary: a stopped summary still says what it did.
     return {
-      finish: 'done',
-      timings: { promptTokens: res.promptTokens, cachedTokens: res.cachedTokens, generatedTokens: generated, ttftMs: res.ttftMs, decodeTps: res.decodeTps, totalMs: Date.now() - t0 },
+      finish: res.finishReason === 'done' ? 'done' : 'stopped',
+      timings: {
+        promptTokens: t.promptTokens, cachedTokens: t.cachedTokens, generatedTokens: t.generatedTokens || generated, ttftMs: t.firstOutputMs, decodeTps: t.decodeTps,
+        totalMs: Date.now() - t0, ...(res.plan.parts > 0 ? { summaryParts: { done: res.parts.length, total: res.plan.parts } } : {}),
+      },
       report: { kind: 'summarize', summary: res },
     };
   }

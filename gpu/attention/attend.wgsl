@@ -10,9 +10,8 @@
 // Every (query, key) pair computes exactly one dot product, so SelfExtend costs what plain attention
 // costs plus the second query rotation and the boundary tiles' per-pair choice. Both kinds of score
 // enter the same softmax. Keys come pre-rotated from the cache (store.wgsl), so no sin/cos per key.
-// The two key copies live in one buffer ([copy][kv head][position][HD]) and the two query rotations in
-// one workgroup array, so one dot-product site serves both kinds: lavapipe (LLVM) compile time grows
-// with every inlined copy of a loop, and it dominated the test suite before this layout.
+// The two query rotations live in one workgroup array; the two key copies are separate bindings (so the
+// largest binding is one copy), read at two small dot-product sites chosen per pair.
 $ENABLE_F16
 alias KT = $KT;
 const HD: u32 = $HDu;
@@ -34,13 +33,15 @@ struct Params {
 
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> q: array<f32>;
-// [2][P.nKvHeads][capacity][HD4]: copy 0 rotated at j, copy 1 rotated at ⌊j/G⌋.
-@group(0) @binding(2) var<storage, read> kC: array<vec4<KT>>;
+// [P.nKvHeads][capacity][HD4]: kN rotated at j, kG (binding 7) rotated at ⌊j/G⌋; under plain attention
+// kG is a placeholder that is never read.
+@group(0) @binding(2) var<storage, read> kN: array<vec4<KT>>;
 @group(0) @binding(3) var<storage, read> vC: array<vec4<KT>>;
 @group(0) @binding(4) var<storage, read> rope: array<vec2<f32>>;
 @group(0) @binding(5) var<storage, read_write> outp: array<vec4<f32>>;
 // Flash-decoding partials: [split][token*P.nHeads + head][HD4 + 1] (acc..., (m, l, 0, 0)).
 @group(0) @binding(6) var<storage, read_write> part: array<vec4<f32>>;
+@group(0) @binding(7) var<storage, read> kG: array<vec4<KT>>;
 
 // [2][R][HD4]: row r's query rotated at i (copy 0) and at ⌊i/G⌋+W−⌊W/G⌋ (copy 1), pre-scaled.
 var<workgroup> qs: array<vec4<f32>, 2u * R * HD4>;
@@ -115,7 +116,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     kLo = split * P.splitLen;
     kHi = min(kHi, kLo + P.splitLen);
   }
-  let copyStride = P.nKvHeads * P.capacity;
   let headBase = kvh * P.capacity;
   for (var j0 = kLo; j0 < kHi; j0 += BK) {
     let nk = min(BK, kHi - j0);
@@ -133,9 +133,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         var c = kind;
         if (kind == 2u) { c = select(1u, 0u, i - j < W); }
         let qb = (c * R + r) * HD4;
-        let kb = (c * copyStride + headBase + j) * HD4;
+        let kb = (headBase + j) * HD4;
         var acc = vec4<f32>(0.0);
-        for (var d = 0u; d < P.hd4; d++) { acc += qs[qb + d] * vec4<f32>(kC[kb + d]); }
+        if (c == 0u) {
+          for (var d = 0u; d < P.hd4; d++) { acc += qs[qb + d] * vec4<f32>(kN[kb + d]); }
+        } else {
+          for (var d = 0u; d < P.hd4; d++) { acc += qs[qb + d] * vec4<f32>(kG[kb + d]); }
+        }
         s = acc.x + acc.y + acc.z + acc.w;
       }
       S[idx] = s;

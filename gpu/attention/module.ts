@@ -36,7 +36,12 @@ export interface SplitPlan {
   splitLen: number;
 }
 
-/** How many workgroups split the KV range for a batch (flash-decoding); 1 = no split. */
+/**
+ * How many workgroups split the KV range for a batch (flash-decoding); 1 = no split. Decode runs one
+ * workgroup per (query group of a KV head × split): splits are whole key tiles, and there are at least as
+ * many as the workgroup target asks for (within minKeysPerSplit and maxSplits), so a 600-token decode on
+ * a 2-KV-head model runs >= 8 workgroups per KV head instead of 2.
+ */
 export function planSplits(
   nTokens: number,
   totalKeys: number,
@@ -44,12 +49,20 @@ export function planSplits(
   o: Required<SplitKvOptions>,
 ): SplitPlan {
   if (nTokens > o.maxTokens) return { nSplits: 1, splitLen: totalKeys };
-  let n = Math.min(o.maxSplits, Math.floor(totalKeys / o.minKeysPerSplit), Math.ceil(o.targetWorkgroups / rowWorkgroups));
-  if (n <= 1) return { nSplits: 1, splitLen: totalKeys };
-  // Splits start on tile boundaries so a key tile never straddles two workgroups.
-  const splitLen = Math.ceil(Math.ceil(totalKeys / n) / KEYS_PER_TILE) * KEYS_PER_TILE;
-  n = Math.ceil(totalKeys / splitLen);
-  return { nSplits: n, splitLen };
+  const want = Math.min(o.maxSplits, Math.floor(totalKeys / o.minKeysPerSplit), Math.ceil(o.targetWorkgroups / rowWorkgroups));
+  if (want <= 1) return { nSplits: 1, splitLen: totalKeys };
+  // Splits start on tile boundaries so a key tile never straddles two workgroups; rounding the tiles per
+  // split down keeps at least `want` splits (capped by maxSplits).
+  const tiles = Math.ceil(totalKeys / KEYS_PER_TILE);
+  let tilesPerSplit = Math.max(1, Math.floor(tiles / want));
+  if (Math.ceil(tiles / tilesPerSplit) > o.maxSplits) tilesPerSplit = Math.ceil(tiles / o.maxSplits);
+  const splitLen = tilesPerSplit * KEYS_PER_TILE;
+  return { nSplits: Math.ceil(totalKeys / splitLen), splitLen };
+}
+
+/** Bytes of one key copy (or of V) per layer for `capacity` positions. */
+export function kvLayerBytes(shape: Pick<AttentionShape, 'nKvHeads' | 'headDim'>, capacity: number, kvF16: boolean): number {
+  return capacity * shape.nKvHeads * shape.headDim * (kvF16 ? 2 : 4);
 }
 
 export class SelfExtendAttention implements AttentionModule {
@@ -57,14 +70,19 @@ export class SelfExtendAttention implements AttentionModule {
   readonly kvF16: boolean;
   private readonly device: GPUDevice;
   private readonly pipes: AttentionPipelines;
-  /** Per layer: [2][nKvHeads][capacity][headDim], copy 0 rotated at j, copy 1 at ⌊j/G⌋. */
-  private readonly kC: GPUBuffer[] = [];
-  private readonly vC: GPUBuffer[] = [];
-  private readonly rope: GPUBuffer;
+  /** Per layer [nKvHeads][capacity][headDim]: kN rotated at j, kG at ⌊j/G⌋ (only while a request uses G > 1). */
+  private kN: GPUBuffer[] = [];
+  private kG: GPUBuffer[] = [];
+  private vC: GPUBuffer[] = [];
+  private rope: GPUBuffer;
   private readonly ring: GPUBuffer;
   private readonly part: GPUBuffer;
+  /** Bound in place of kG when the module holds no grouped copy (plain attention never reads it). */
+  private readonly noGrouped: GPUBuffer;
   private readonly split: Required<SplitKvOptions>;
   private readonly ropeDim: number;
+  private readonly maxBinding: number;
+  private cap: number;
   private ringSlot = 0;
   private cur: BatchState | undefined;
   private bindGroups = new Map<string, GPUBindGroup>();
@@ -74,14 +92,13 @@ export class SelfExtendAttention implements AttentionModule {
   private groupedG = 0;
   private groupedUntil = 0;
   private disposed = false;
-  private readonly owned: GPUBuffer[] = [];
-  readonly memoryBytes: number;
+  private readonly fixedBytes: number;
 
   constructor(ctx: GpuContext, shape: AttentionShape, opts: AttentionOptions) {
     this.device = ctx.device;
     this.shape = shape;
-    const { nLayers, nHeads, nKvHeads, headDim, capacity } = shape;
-    if (!(capacity > 0) || !Number.isInteger(capacity)) throw new Error(`attention: KV capacity must be a positive integer (got ${capacity})`);
+    const { nHeads, nKvHeads, headDim, capacity } = shape;
+    this.checkCapacity(capacity);
     this.kvF16 = opts.kvF16 && ctx.info.features.shaderF16;
     const ropeDim = shape.rope.dim > 0 ? shape.rope.dim : headDim;
     if (nHeads % nKvHeads !== 0) throw new Error(`attention: ${nHeads} heads are not a multiple of ${nKvHeads} KV heads`);
@@ -90,54 +107,134 @@ export class SelfExtendAttention implements AttentionModule {
     this.pipes = getPipelines(this.device, { headDim, kvF16: this.kvF16 });
     this.split = {
       maxTokens: opts.splitKv?.maxTokens ?? 16,
-      minKeysPerSplit: opts.splitKv?.minKeysPerSplit ?? 256,
+      minKeysPerSplit: opts.splitKv?.minKeysPerSplit ?? 64,
       maxSplits: opts.splitKv?.maxSplits ?? 32,
       targetWorkgroups: opts.splitKv?.targetWorkgroups ?? (ctx.info.isSoftware ? 16 : 128),
     };
+    this.maxBinding = Math.min(ctx.info.limits.maxStorageBufferBindingSize, ctx.info.limits.maxBufferSize);
+    this.checkBinding(capacity);
+    const partBytes = Math.max(16, this.split.maxSplits * this.split.maxTokens * nHeads * (headDim + 4) * 4);
+    this.fixedBytes = 256 * RING_SLOTS + partBytes + 16;
+    this.ring = this.device.createBuffer({ label: 'attn.params', size: 256 * RING_SLOTS, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    this.part = this.device.createBuffer({ label: 'attn.partials', size: partBytes, usage: GPUBufferUsage.STORAGE });
+    this.noGrouped = this.device.createBuffer({ label: 'kv.k.grouped.none', size: 16, usage: GPUBufferUsage.STORAGE });
+    this.cap = capacity;
+    this.kN = this.layerBuffers('kv.k', capacity);
+    this.vC = this.layerBuffers('kv.v', capacity);
+    this.rope = this.ropeBuffer(capacity);
+    this.device.queue.writeBuffer(this.rope, 0, ropeTable({ ...shape.rope, dim: ropeDim }, capacity));
+  }
 
-    const layerBytes = capacity * nKvHeads * headDim * (this.kvF16 ? 2 : 4);
-    const maxBinding = ctx.info.limits.maxStorageBufferBindingSize;
-    if (2 * layerBytes > maxBinding) {
+  /** Positions the KV cache holds now ({@link reserve} changes it). */
+  get capacity(): number {
+    return this.cap;
+  }
+
+  /** Whether the cache currently holds a grouped key copy (SelfExtend's second rotation). */
+  get hasGroupedCopy(): boolean {
+    return this.kG.length > 0;
+  }
+
+  get memoryBytes(): number {
+    const layer = kvLayerBytes(this.shape, this.cap, this.kvF16);
+    return this.shape.nLayers * layer * (2 + (this.hasGroupedCopy ? 1 : 0)) + this.cap * (this.ropeDim / 2) * 8 + this.fixedBytes;
+  }
+
+  /**
+   * Resizes the cache to `capacity` positions (grow-and-copy or shrink), keeping the cached prefix that
+   * still fits, and adds or drops the grouped key copy (`grouped`). Out-of-memory is caught: it resolves
+   * false and the cache is as it was. Call it only when no recorded batch waits to be submitted.
+   */
+  async reserve(capacity: number, grouped: boolean): Promise<boolean> {
+    this.checkLive();
+    this.checkCapacity(capacity);
+    this.checkBinding(capacity);
+    if (capacity === this.cap && grouped === this.hasGroupedCopy) return true;
+    const sameSize = capacity === this.cap;
+    // Allocate first, inside an out-of-memory scope; copy only once everything exists.
+    this.device.pushErrorScope('out-of-memory');
+    const kN = sameSize ? this.kN : this.layerBuffers('kv.k', capacity);
+    const vC = sameSize ? this.vC : this.layerBuffers('kv.v', capacity);
+    const kG = !grouped ? [] : sameSize && this.hasGroupedCopy ? this.kG : this.layerBuffers('kv.k.grouped', capacity);
+    const rope = sameSize ? this.rope : this.ropeBuffer(capacity);
+    const made = [...(sameSize ? [] : [...kN, ...vC, rope]), ...(kG !== this.kG ? kG : [])];
+    const oom = await this.device.popErrorScope();
+    if (oom) {
+      for (const b of made) b.destroy();
+      return false;
+    }
+    const keep = Math.min(this.validLength, capacity);
+    const keepGrouped = kG.length > 0 && this.hasGroupedCopy ? Math.min(this.groupedUntil, keep) : 0;
+    if (!sameSize) {
+      const enc = this.device.createCommandEncoder({ label: 'kv.resize' });
+      const rowBytes = (this.ropeDim / 2) * 8;
+      const from = Math.min(this.cap, capacity);
+      enc.copyBufferToBuffer(this.rope, 0, rope, 0, from * rowBytes);
+      if (capacity > from) this.device.queue.writeBuffer(rope, from * rowBytes, ropeTable({ ...this.shape.rope, dim: this.ropeDim }, capacity, from));
+      this.copyRows(enc, this.kN, kN, capacity, keep);
+      this.copyRows(enc, this.vC, vC, capacity, keep);
+      if (keepGrouped > 0) this.copyRows(enc, this.kG, kG, capacity, keepGrouped);
+      this.device.queue.submit([enc.finish()]);
+    }
+    // Buffers still used by submitted work are freed by the implementation once that work is done.
+    const gone = [...(sameSize ? [] : [...this.kN, ...this.vC, this.rope]), ...(kG !== this.kG ? this.kG : [])];
+    for (const b of gone) b.destroy();
+    this.kN = kN;
+    this.vC = vC;
+    this.kG = kG;
+    this.rope = rope;
+    this.cap = capacity;
+    this.validLength = keep;
+    this.groupedUntil = keepGrouped;
+    this.bindGroups.clear();
+    return true;
+  }
+
+  /** Copies positions [0, keep) of every (layer, KV head) from a cache of this.cap positions to one of `capacity`. */
+  private copyRows(enc: GPUCommandEncoder, from: GPUBuffer[], to: GPUBuffer[], capacity: number, keep: number): void {
+    if (keep === 0) return;
+    const row = this.shape.headDim * (this.kvF16 ? 2 : 4);
+    for (let l = 0; l < this.shape.nLayers; l++) {
+      for (let h = 0; h < this.shape.nKvHeads; h++) enc.copyBufferToBuffer(from[l], h * this.cap * row, to[l], h * capacity * row, keep * row);
+    }
+  }
+
+  private layerBuffers(label: string, capacity: number): GPUBuffer[] {
+    const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+    const size = Math.max(16, kvLayerBytes(this.shape, capacity, this.kvF16));
+    return Array.from({ length: this.shape.nLayers }, (_, l) => this.device.createBuffer({ label: `${label}.${l}`, size, usage }));
+  }
+
+  /** An empty cos/sin table for `capacity` positions (rows are written by the caller). */
+  private ropeBuffer(capacity: number): GPUBuffer {
+    const size = Math.max(16, capacity * (this.ropeDim / 2) * 8);
+    return this.device.createBuffer({ label: 'rope.table', size, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+  }
+
+  private checkCapacity(capacity: number): void {
+    if (!(capacity > 0) || !Number.isInteger(capacity)) throw new Error(`attention: KV capacity must be a positive integer (got ${capacity})`);
+  }
+
+  private checkBinding(capacity: number): void {
+    const layerBytes = kvLayerBytes(this.shape, capacity, this.kvF16);
+    if (layerBytes > this.maxBinding) {
       throw new Error(
-        `attention: one layer's keys (two rotated copies) need ${((2 * layerBytes) / 2 ** 20).toFixed(1)} MiB but the device binds at most ` +
-          `${(maxBinding / 2 ** 20).toFixed(0)} MiB per buffer; use a shorter context (capacity ${capacity}).`,
+        `attention: one layer's keys need ${(layerBytes / 2 ** 20).toFixed(1)} MiB but the device binds at most ` +
+          `${(this.maxBinding / 2 ** 20).toFixed(0)} MiB per buffer; use a shorter context (capacity ${capacity}).`,
       );
     }
-    const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
-    let bytes = 0;
-    const make = (label: string, size: number, u = usage): GPUBuffer => {
-      bytes += size;
-      const b = this.device.createBuffer({ label, size, usage: u });
-      this.owned.push(b);
-      return b;
-    };
-    try {
-      for (let l = 0; l < nLayers; l++) {
-        this.kC.push(make(`kv.k.${l}`, 2 * layerBytes));
-        this.vC.push(make(`kv.v.${l}`, layerBytes));
-      }
-      const table = ropeTable({ ...shape.rope, dim: ropeDim }, capacity);
-      this.rope = make('rope.table', table.byteLength);
-      this.device.queue.writeBuffer(this.rope, 0, table);
-      this.ring = make('attn.params', 256 * RING_SLOTS, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
-      const partBytes = this.split.maxSplits * this.split.maxTokens * nHeads * (headDim + 4) * 4;
-      this.part = make('attn.partials', Math.max(16, partBytes));
-    } catch (e) {
-      this.destroyBuffers();
-      throw e;
-    }
-    this.memoryBytes = bytes;
   }
 
   beginBatch(startPos: number, nTokens: number, se: SelfExtendParams): void {
     this.checkLive();
     validateSelfExtend(se, this.shape.trainedContext);
-    const { capacity, nHeads, nKvHeads } = this.shape;
+    const { nHeads, nKvHeads } = this.shape;
+    const capacity = this.cap;
     if (!Number.isInteger(startPos) || startPos < 0 || !Number.isInteger(nTokens) || nTokens < 1) {
       throw new Error(`attention: bad batch (startPos ${startPos}, nTokens ${nTokens})`);
     }
     if (startPos + nTokens > capacity) {
-      throw new Error(`attention: positions up to ${startPos + nTokens} exceed the KV-cache capacity of ${capacity} tokens`);
+      throw new Error(`attention: positions up to ${startPos + nTokens} exceed the KV-cache capacity of ${capacity} tokens (reserve() grows it)`);
     }
     if (startPos > this.validLength) {
       throw new Error(`attention: batch starts at ${startPos} but only ${this.validLength} positions are cached`);
@@ -149,6 +246,8 @@ export class SelfExtendAttention implements AttentionModule {
     const g = se.groupSize;
     const useSe = g > 1;
     if (useSe) {
+      // Direct users (tests, benches) may skip reserve(): the grouped copy is then made here.
+      if (!this.hasGroupedCopy) this.kG = this.layerBuffers('kv.k.grouped', capacity);
       this.ensureGrouped(g, startPos);
       this.groupedUntil = startPos + nTokens;
     } else {
@@ -161,7 +260,7 @@ export class SelfExtendAttention implements AttentionModule {
     this.cur = { startPos, nTokens, offset, nSplits: plan.nSplits };
   }
 
-  encodeLayer(encoder: GPUCommandEncoder, batch: AttentionBatch): void {
+  encodeLayer(encoder: GPUCommandEncoder | GPUComputePassEncoder, batch: AttentionBatch): void {
     this.checkLive();
     const cur = this.cur;
     if (!cur || cur.startPos !== batch.startPos || cur.nTokens !== batch.nTokens) {
@@ -170,16 +269,17 @@ export class SelfExtendAttention implements AttentionModule {
     const { nHeads, nKvHeads, headDim, nLayers } = this.shape;
     const l = batch.layer;
     if (!(l >= 0 && l < nLayers)) throw new Error(`attention: layer ${l} out of range 0..${nLayers - 1}`);
-    const pass = encoder.beginComputePass({ label: `attention.${l}` });
+    const own = !('dispatchWorkgroups' in encoder);
+    const pass = own ? encoder.beginComputePass({ label: `attention.${l}` }) : encoder;
 
     pass.setPipeline(this.pipes.store);
-    pass.setBindGroup(0, this.bindGroup(this.pipes.storeLayout, [this.ring, batch.k, batch.v, this.kC[l], this.vC[l], this.rope]), [cur.offset]);
+    pass.setBindGroup(0, this.bindGroup(this.pipes.storeLayout, [this.ring, batch.k, batch.v, this.kN[l], this.vC[l], this.rope, this.kG[l] ?? this.noGrouped]), [cur.offset]);
     const storeWgs = Math.ceil((cur.nTokens * nKvHeads * (headDim / 2)) / 64);
     const sx = Math.min(storeWgs, MAX_WG_PER_DIM);
     pass.dispatchWorkgroups(sx, Math.ceil(storeWgs / sx));
 
     pass.setPipeline(this.pipes.attend);
-    pass.setBindGroup(0, this.bindGroup(this.pipes.attendLayout, [this.ring, batch.q, this.kC[l], this.vC[l], this.rope, batch.out, this.part]), [cur.offset]);
+    pass.setBindGroup(0, this.bindGroup(this.pipes.attendLayout, [this.ring, batch.q, this.kN[l], this.vC[l], this.rope, batch.out, this.part, this.kG[l] ?? this.noGrouped]), [cur.offset]);
     const rowWgs = Math.ceil((cur.nTokens * (nHeads / nKvHeads)) / ROWS_PER_WG);
     pass.dispatchWorkgroups(rowWgs, nKvHeads, cur.nSplits);
 
@@ -188,7 +288,7 @@ export class SelfExtendAttention implements AttentionModule {
       pass.setBindGroup(0, this.bindGroup(this.pipes.reduceLayout, [this.ring, this.part, batch.out]), [cur.offset]);
       pass.dispatchWorkgroups(cur.nTokens * nHeads);
     }
-    pass.end();
+    if (own) pass.end();
   }
 
   canReuse(length: number, se: SelfExtendParams): boolean {
@@ -224,7 +324,7 @@ export class SelfExtendAttention implements AttentionModule {
     const wgs = Math.ceil(((upTo - from) * nKvHeads * (headDim / 2)) / 64);
     const x = Math.min(wgs, MAX_WG_PER_DIM);
     for (let l = 0; l < nLayers; l++) {
-      pass.setBindGroup(0, this.bindGroup(this.pipes.regroupLayout, [this.ring, this.kC[l], this.rope]), [offset]);
+      pass.setBindGroup(0, this.bindGroup(this.pipes.regroupLayout, [this.ring, this.kN[l], this.rope, this.kG[l]]), [offset]);
       pass.dispatchWorkgroups(x, Math.ceil(wgs / x));
     }
     pass.end();
@@ -238,10 +338,10 @@ export class SelfExtendAttention implements AttentionModule {
   private writeParams(batch: number[]): number {
     const offset = this.ringSlot * 256;
     this.ringSlot = (this.ringSlot + 1) % RING_SLOTS;
-    const { capacity, nHeads, nKvHeads, headDim, rope } = this.shape;
+    const { nHeads, nKvHeads, headDim, rope } = this.shape;
     const p = new Uint32Array(PARAM_BYTES / 4);
     p.set(batch);
-    p.set([capacity, nHeads, nKvHeads, this.ropeDim / 2, rope.layout === 'neox' ? 1 : 0, headDim / 4], 7);
+    p.set([this.cap, nHeads, nKvHeads, this.ropeDim / 2, rope.layout === 'neox' ? 1 : 0, headDim / 4], 7);
     this.device.queue.writeBuffer(this.ring, offset, p);
     return offset;
   }
@@ -268,8 +368,10 @@ export class SelfExtendAttention implements AttentionModule {
   }
 
   private destroyBuffers(): void {
-    for (const b of this.owned) b.destroy();
-    this.owned.length = 0;
+    for (const b of [...this.kN, ...this.kG, ...this.vC, this.rope, this.ring, this.part, this.noGrouped]) b?.destroy();
+    this.kN = [];
+    this.kG = [];
+    this.vC = [];
   }
 }
 

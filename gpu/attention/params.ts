@@ -9,6 +9,15 @@ export class SelfExtendParamsError extends Error {
   }
 }
 
+/** Largest head dimension the attention kernels take (workgroup memory stays under WebGPU's 16 KiB default). */
+export const MAX_HEAD_DIM = 128;
+
+/** Why the attention kernels cannot run this head dimension, or null when they can (multiples of 4 up to 128). */
+export function headDimProblem(headDim: number): string | null {
+  if (Number.isInteger(headDim) && headDim > 0 && headDim % 4 === 0 && headDim <= MAX_HEAD_DIM) return null;
+  return `attention: head dim ${headDim} is not supported (multiples of 4 up to ${MAX_HEAD_DIM})`;
+}
+
 /** Plain attention expressed as SelfExtend parameters (G = 1 makes every score a neighbour score). */
 export const PLAIN: SelfExtendParams = Object.freeze({ groupSize: 1, neighborWindow: 0 });
 
@@ -99,6 +108,9 @@ export function chooseSelfExtend(input: ChooseSelfExtendInput): SelfExtendChoice
   if (N <= L) {
     return describe({ groupSize: 1, neighborWindow: input.neighborWindow ?? defaultWindow(L, 1), trainedContext: L, targetContext: N, reachableContext: L });
   }
+  // The best usable choice, for the message: G values the rule skips (W < G, W not a multiple of G)
+  // reach nothing, so quoting G = maxG would promise more than any usable setting gives.
+  let best: { g: number; w: number; reach: number } | null = null;
   for (let g = 2; g <= maxG; g++) {
     const w = input.neighborWindow ?? defaultWindow(L, g);
     if (w < g || w % g !== 0 || w >= L) continue;
@@ -106,12 +118,23 @@ export function chooseSelfExtend(input: ChooseSelfExtendInput): SelfExtendChoice
     if (reach >= N) {
       return describe({ groupSize: g, neighborWindow: w, trainedContext: L, targetContext: N, reachableContext: reach });
     }
+    if (!best || reach > best.reach) best = { g, w, reach };
   }
-  const wMax = input.neighborWindow ?? defaultWindow(L, maxG);
-  const best = reachableContext(L, { groupSize: maxG, neighborWindow: wMax });
   throw new SelfExtendParamsError(
     `No SelfExtend group size up to ${maxG} reaches ${N} tokens with a trained context of ${L}` +
       (input.neighborWindow !== undefined ? ` and W = ${input.neighborWindow}` : '') +
-      ` (G = ${maxG} reaches about ${best}). Shorten the input or use a model with a longer context.`,
+      (best ? ` (the most any usable G reaches is ${best.reach}, with G = ${best.g} W = ${best.w})` : ' (no G >= 2 is usable with that window)') +
+      '. Shorten the input or use a model with a longer context.',
   );
+}
+
+/** The longest context any G up to maxGroupSize reaches with the default W (what chooseSelfExtend can serve). */
+export function maxReachableContext(trainedContext: number, maxGroupSize = 64): number {
+  let best = trainedContext;
+  for (let g = 2; g <= maxGroupSize; g++) {
+    const w = defaultWindow(trainedContext, g);
+    if (w < g || w >= trainedContext) continue;
+    best = Math.max(best, reachableContext(trainedContext, { groupSize: g, neighborWindow: w }));
+  }
+  return best;
 }

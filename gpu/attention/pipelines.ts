@@ -4,6 +4,7 @@ import storeSrc from './store.wgsl';
 import attendSrc from './attend.wgsl';
 import reduceSrc from './reduce.wgsl';
 import regroupSrc from './regroup.wgsl';
+import { headDimProblem, MAX_HEAD_DIM } from './params';
 
 /**
  * What a compiled pipeline depends on. Head counts, rope dim and layout are uniforms (struct Params),
@@ -19,7 +20,7 @@ export interface KernelConfig {
 export const ROWS_PER_WG = 8;
 export const KEYS_PER_TILE = 32;
 /** Workgroup memory (2·R·HD + R·HD floats + scores) stays under WebGPU's 16 KiB default at HD = 128. */
-export const MAX_HEAD_DIM = 128;
+export { MAX_HEAD_DIM };
 /** Bytes of struct Params in the WGSL. */
 export const PARAM_BYTES = 64;
 
@@ -80,9 +81,8 @@ export function getPipelines(device: GPUDevice, cfg: KernelConfig): AttentionPip
   const hit = perDevice.get(key);
   if (hit) return hit;
 
-  if (cfg.headDim % 4 !== 0 || cfg.headDim > MAX_HEAD_DIM) {
-    throw new Error(`attention: head dim ${cfg.headDim} is not supported (multiples of 4 up to ${MAX_HEAD_DIM})`);
-  }
+  const bad = headDimProblem(cfg.headDim);
+  if (bad) throw new Error(bad);
   const values = {
     ENABLE_F16: cfg.kvF16 ? 'enable f16;' : '',
     KT: cfg.kvF16 ? 'f16' : 'f32',
@@ -91,10 +91,10 @@ export function getPipelines(device: GPUDevice, cfg: KernelConfig): AttentionPip
     R: ROWS_PER_WG,
     BK: KEYS_PER_TILE,
   };
-  const storeLayout = layout(device, 'attn-store', ['uniform', 'read', 'read', 'rw', 'rw', 'read']);
-  const attendLayout = layout(device, 'attn-attend', ['uniform', 'read', 'read', 'read', 'read', 'rw', 'rw']);
+  const storeLayout = layout(device, 'attn-store', ['uniform', 'read', 'read', 'rw', 'rw', 'read', 'rw']);
+  const attendLayout = layout(device, 'attn-attend', ['uniform', 'read', 'read', 'read', 'read', 'rw', 'rw', 'read']);
   const reduceLayout = layout(device, 'attn-reduce', ['uniform', 'read', 'rw']);
-  const regroupLayout = layout(device, 'attn-regroup', ['uniform', 'rw', 'read']);
+  const regroupLayout = layout(device, 'attn-regroup', ['uniform', 'read', 'read', 'rw']);
   const p: AttentionPipelines = {
     store: pipeline(device, 'attn-store', specialize(storeSrc, values), storeLayout),
     attend: pipeline(device, 'attn-attend', specialize(attendSrc, values), attendLayout),

@@ -16,9 +16,10 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> P: Params;
-// [2][NKV][capacity][HD]: reads copy 0 (rotated at j), writes copy 1 (rotated at ⌊j/G⌋).
-@group(0) @binding(1) var<storage, read_write> kC: array<KT>;
+// [NKV][capacity][HD] each: reads the neighbour copy (rotated at j), writes the grouped one (at ⌊j/G⌋).
+@group(0) @binding(1) var<storage, read> kN: array<KT>;
 @group(0) @binding(2) var<storage, read> rope: array<vec2<f32>>;
+@group(0) @binding(3) var<storage, read_write> kG: array<KT>;
 
 fn pairDims(p: u32) -> vec3<u32> {
   if (p < P.halfRot) {
@@ -39,13 +40,12 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let pos = P.startPos + idx / (pairs * P.nKvHeads);
   let o = (h * P.capacity + pos) * HD;
   let dims = pairDims(p);
-  var x = vec2<f32>(f32(kC[o + dims.x]), f32(kC[o + dims.y]));
+  var x = vec2<f32>(f32(kN[o + dims.x]), f32(kN[o + dims.y]));
   if (dims.z == 1u) {
     let cs = rope[(pos - pos / P.group) * P.halfRot + p];
     // rotation by the negative angle: (cos, −sin)
     x = vec2<f32>(x.x * cs.x + x.y * cs.y, -x.x * cs.y + x.y * cs.x);
   }
-  let g = o + P.nKvHeads * P.capacity * HD;
-  kC[g + dims.x] = KT(x.x);
-  kC[g + dims.y] = KT(x.y);
+  kG[o + dims.x] = KT(x.x);
+  kG[o + dims.y] = KT(x.y);
 }

@@ -20,16 +20,19 @@ export function ropeAngle(freqs: Float64Array, p: number, pos: number, linearSca
   return pos * linearScale * freqs[p];
 }
 
-/** [positions][dim/2] pairs of (cos, sin) as f32, for positions 0 .. positions-1. */
-export function ropeTable(rope: RopeConfig, positions: number): Float32Array<ArrayBuffer> {
+/**
+ * [positions][dim/2] pairs of (cos, sin) as f32, for positions from .. positions-1 (a KV cache that grows
+ * computes only its new rows).
+ */
+export function ropeTable(rope: RopeConfig, positions: number, from = 0): Float32Array<ArrayBuffer> {
   const freqs = ropeFrequencies(rope);
   const half = freqs.length;
-  const out = new Float32Array(positions * half * 2);
+  const out = new Float32Array(Math.max(0, positions - from) * half * 2);
   const scale = rope.linearScale || 1;
-  for (let pos = 0; pos < positions; pos++) {
+  for (let pos = from; pos < positions; pos++) {
     for (let p = 0; p < half; p++) {
       const a = ropeAngle(freqs, p, pos, scale);
-      const o = (pos * half + p) * 2;
+      const o = ((pos - from) * half + p) * 2;
       out[o] = Math.cos(a);
       out[o + 1] = Math.sin(a);
     }

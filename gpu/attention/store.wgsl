@@ -18,10 +18,13 @@ struct Params {
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> kIn: array<f32>;
 @group(0) @binding(2) var<storage, read> vIn: array<f32>;
-// [2][NKV][capacity][HD]: copy 0 rotated at j (neighbour), copy 1 rotated at ⌊j/G⌋ (grouped).
-@group(0) @binding(3) var<storage, read_write> kC: array<KT>;
+// [NKV][capacity][HD] each: kN rotated at j (neighbour copy), kG at ⌊j/G⌋ (grouped copy, written only
+// under SelfExtend; a placeholder buffer is bound when the module holds no grouped copy). Two buffers,
+// not one, so the largest binding is one copy (maxStorageBufferBindingSize).
+@group(0) @binding(3) var<storage, read_write> kN: array<KT>;
 @group(0) @binding(4) var<storage, read_write> vC: array<KT>;
 @group(0) @binding(5) var<storage, read> rope: array<vec2<f32>>;
+@group(0) @binding(6) var<storage, read_write> kG: array<KT>;
 
 // Dimensions (a, b) handled by pair p, and whether they rotate (pairs past rope.dim pass through).
 fn pairDims(p: u32) -> vec3<u32> {
@@ -57,12 +60,11 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     n = rotate(x, pos, p);
     if (P.se != 0u) { g = rotate(x, pos / P.group, p); }
   }
-  kC[dst + dims.x] = KT(n.x);
-  kC[dst + dims.y] = KT(n.y);
+  kN[dst + dims.x] = KT(n.x);
+  kN[dst + dims.y] = KT(n.y);
   if (P.se != 0u) {
-    let gdst = dst + P.nKvHeads * P.capacity * HD;
-    kC[gdst + dims.x] = KT(g.x);
-    kC[gdst + dims.y] = KT(g.y);
+    kG[dst + dims.x] = KT(g.x);
+    kG[dst + dims.y] = KT(g.y);
   }
   vC[dst + dims.x] = KT(vIn[src + dims.x]);
   vC[dst + dims.y] = KT(vIn[src + dims.y]);

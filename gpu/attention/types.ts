@@ -15,7 +15,7 @@ export interface AttentionShape {
   nKvHeads: number;
   headDim: number;
   rope: RopeConfig;
-  /** KV-cache capacity in tokens (positions 0 .. capacity-1). */
+  /** Initial KV-cache capacity in tokens (positions 0 .. capacity-1); `reserve` changes it later. */
   capacity: number;
   /** Trained context L (GGUF context_length); when given, beginBatch also checks W < L. */
   trainedContext?: number;
@@ -31,7 +31,7 @@ export interface AttentionOptions {
 export interface SplitKvOptions {
   /** Batches with more tokens than this never split the KV range (default 16). */
   maxTokens?: number;
-  /** Fewest keys one split handles (default 256). */
+  /** Fewest keys one split handles (default 64). */
   minKeysPerSplit?: number;
   /** Most splits (default 32). */
   maxSplits?: number;
@@ -56,15 +56,29 @@ export interface AttentionBatch {
 
 export interface AttentionModule {
   readonly shape: AttentionShape;
-  /** Bytes of GPU memory held by the KV cache (and any extra copies the strategy keeps). */
+  /** Bytes of GPU memory held now by the KV cache, its extra key copy, RoPE table and fixed buffers. */
   readonly memoryBytes: number;
+  /** Positions the KV cache holds now. */
+  readonly capacity: number;
+  /** Whether the grouped key copy (SelfExtend's second rotation) is allocated. */
+  readonly hasGroupedCopy: boolean;
+  /**
+   * Resizes the cache to `capacity` positions (grow-and-copy, or shrink), keeping the cached prefix
+   * that fits, with or without the grouped key copy. Resolves false on out-of-memory, leaving the cache
+   * as it was. Call only when no recorded batch is waiting to be submitted.
+   */
+  reserve(capacity: number, grouped: boolean): Promise<boolean>;
   /**
    * Must be called once per batch before encoding its layers: validates the params and uploads the
    * per-batch uniforms (positions, G, W). Throws a clear error for invalid G/W.
    */
   beginBatch(startPos: number, nTokens: number, se: SelfExtendParams): void;
-  /** Records: rotate q/k, store k/v into the cache at startPos.., attend over 0..startPos+nTokens-1. */
-  encodeLayer(encoder: GPUCommandEncoder, batch: AttentionBatch): void;
+  /**
+   * Records: rotate q/k, store k/v into the cache at startPos.., attend over 0..startPos+nTokens-1.
+   * Given a compute pass, the dispatches go into it (the engine records a whole forward in one pass);
+   * given a command encoder, the layer gets a pass of its own.
+   */
+  encodeLayer(encoder: GPUCommandEncoder | GPUComputePassEncoder, batch: AttentionBatch): void;
   /**
    * True when cached positions < length are still valid for `se` (e.g. the strategy keeps keys rotated
    * for a specific G and a different G needs a re-rotation or a recompute).

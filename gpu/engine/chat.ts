@@ -4,6 +4,8 @@
 import { encodeChat } from '../tokenizer/chat-template';
 import type { ChatMessage, Tokenizer } from '../tokenizer/types';
 
-export function chatEncoder(tokenizer: Tokenizer): (messages: ChatMessage[], addGenerationPrompt: boolean) => number[] {
-  return (messages, addGenerationPrompt) => encodeChat(tokenizer, undefined, messages, { addGenerationPrompt });
+/** `model` names the template in errors; its context window sets the template's output limit (4×, in characters). */
+export function chatEncoder(tokenizer: Tokenizer, model?: { name: string; contextLength: number }): (messages: ChatMessage[], addGenerationPrompt: boolean) => number[] {
+  const templateName = model ? `${model.name}'s chat template (tokenizer.chat_template)` : undefined;
+  return (messages, addGenerationPrompt) => encodeChat(tokenizer, undefined, messages, { addGenerationPrompt, contextTokens: model?.contextLength, templateName });
 }

@@ -27,7 +27,7 @@ export const Engine = {
     const { config, tokenizer, session } = await loadFromFile(path, opts, true);
     // A reload after device loss reuses the options but not the caller's (one-shot) progress and signal.
     const reloadOpts: LoadOptions = { ...opts, onProgress: undefined, signal: undefined };
-    const encode = chatEncoder(tokenizer as Tokenizer);
+    const encode = chatEncoder(tokenizer as Tokenizer, config);
     return new GpuModel(
       {
         path,

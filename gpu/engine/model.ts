@@ -11,11 +11,18 @@ import type { ChatMessage, Tokenizer } from '../tokenizer/types';
 import type { SelfExtendParams } from '../attention/types';
 import { resolveSampling, stepSeed } from '../sampling/gpu-sampler';
 import { StopStringMatcher } from './stop-strings';
-import { DeviceLostError, ModelDisposedError } from './errors';
+import { ReadbackPacer } from './readback-pacer';
+import { DeviceLostError, ModelDisposedError, OutOfMemoryError } from './errors';
+import { kvCapacityFor, outOfMemoryMessage } from './memory';
 import type { Session } from './session';
+import type { StepKind, StepProfiler } from './profile';
+import type { RecordingMode } from './forward';
+import { NonFiniteLogitsError } from '../sampling/gpu-sampler';
 import type { FinishReason, GenerateChunk, GenerateOptions, LoadOptions, Model } from './types';
 
 const PLAIN: SelfExtendParams = { groupSize: 1, neighborWindow: 0 };
+/** Answer tokens the KV cache is sized for up front when a request sets no maxTokens (it grows past them). */
+const ANSWER_RESERVE = 256;
 
 export interface ModelDeps {
   path: string;
@@ -38,6 +45,10 @@ export class GpuModel implements Model {
   private disposed = false;
   /** Times the session was reloaded after a device loss (observable in tests). */
   reloads = 0;
+  private readonly pacer = new ReadbackPacer();
+  private recordingMode: RecordingMode = 'prepared';
+  /** Benchmark hooks around each recorded step (`bench --profile`); null in normal use. */
+  profiler: StepProfiler | null = null;
 
   constructor(private readonly deps: ModelDeps, session: Session) {
     this.path = deps.path;
@@ -47,11 +58,29 @@ export class GpuModel implements Model {
     this.deviceInfo = session.ctx.info;
   }
 
+  /** How forwards are recorded (forward.ts): 'prepared' (one pass, pipelined decode) or the original 'per-kernel' (bench A/B). */
+  get recording(): RecordingMode {
+    return this.recordingMode;
+  }
+  set recording(mode: RecordingMode) {
+    this.recordingMode = mode;
+    if (this.session) this.session.forward.recording = mode;
+  }
+
   get device(): DeviceInfo {
     return this.deviceInfo;
   }
+  /** The most tokens the KV cache may grow to (it is allocated per request, see kvCapacity). */
   get maxContext(): number {
     return this.session?.plan.maxContext ?? 0;
+  }
+  /** KV-cache positions allocated now. */
+  get kvCapacity(): number {
+    return this.session?.attention.capacity ?? 0;
+  }
+  /** GPU bytes the attention module (KV cache and its scratch) holds now. */
+  get kvMemoryBytes(): number {
+    return this.session?.attention.memoryBytes ?? 0;
   }
   /** Tokens per prefill chunk the activation buffers allow. */
   get maxPrefillChunk(): number {
@@ -108,6 +137,7 @@ export class GpuModel implements Model {
     this.session = null;
     this.cache = [];
     this.session = await this.deps.reload();
+    this.session.forward.recording = this.recordingMode;
     this.deviceInfo = this.session.ctx.info;
     this.reloads++;
     return this.session;
@@ -131,7 +161,9 @@ export class GpuModel implements Model {
    * Submits recorded work inside a validation error scope: a kernel that fails validation (e.g. an
    * adapter limit we did not anticipate) must fail the request loudly, not return garbage tokens.
    */
-  private record(s: Session, fill: (enc: GPUCommandEncoder) => void): Promise<GPUError | null> {
+  private record(s: Session, fill: (enc: GPUCommandEncoder) => void, kind: StepKind = 'prefill', step = 0): Promise<GPUError | null> {
+    const prof = this.profiler;
+    const t0 = prof ? (prof.beforeRecord(kind, step), performance.now()) : 0;
     s.ctx.device.pushErrorScope('validation');
     const enc = s.ctx.device.createCommandEncoder();
     try {
@@ -144,6 +176,7 @@ export class GpuModel implements Model {
     s.forward.arena.flush();
     s.ctx.device.queue.submit([enc.finish()]);
     s.forward.arena.reset();
+    prof?.submitted(kind, step, performance.now() - t0);
     return s.ctx.device.popErrorScope();
   }
 
@@ -157,6 +190,40 @@ export class GpuModel implements Model {
     const bos = this.tokenizer.bosId;
     if (addBos && this.tokenizer.addBosDefault && bos !== null && ids[0] !== bos) return [bos, ...ids];
     return [...ids];
+  }
+
+  /**
+   * Sizes the KV cache for `need` positions (grown in pages; the grouped key copy only for G > 1).
+   * With a memory budget, a plan over budget first shrinks to exactly what the request needs, then fails
+   * with advice that names what fits. When the GPU itself runs out, the cached prefix is dropped and the
+   * exact need is tried once more (`mayDrop`), else the error names the capacity that did fit.
+   */
+  private async ensureKv(s: Session, need: number, se: SelfExtendParams, mayDrop: boolean): Promise<void> {
+    const att = s.attention;
+    const grouped = se.groupSize > 1;
+    if (need <= att.capacity && grouped === att.hasGroupedCopy) return;
+    const exact = need;
+    let cap = kvCapacityFor(need, att.capacity, s.plan.maxContext);
+    const budget = this.deps.loadOptions.memoryBudgetBytes;
+    if (budget !== undefined && s.planFor(cap, grouped).totalBytes > budget) {
+      cap = exact;
+      const plan = s.planFor(cap, grouped);
+      if (plan.totalBytes > budget) throw new OutOfMemoryError(outOfMemoryMessage(plan, budget, this.config));
+    }
+    if (await att.reserve(cap, grouped)) return;
+    const held = att.capacity;
+    if (mayDrop) {
+      // Memory is tight: free the old cache (and its prefix) before allocating the new one.
+      this.cache = [];
+      if ((await att.reserve(1, false)) && (await att.reserve(exact, grouped))) return;
+      await att.reserve(held, false);
+    }
+    const plan = s.planFor(exact, grouped);
+    throw new OutOfMemoryError(
+      `The GPU ran out of memory growing the KV cache to ${exact} tokens${grouped ? ' with SelfExtend' : ''} ` +
+        `(${plan.buffers.slice(0, 3).map((b) => `${b.name} ${(b.bytes / 2 ** 20).toFixed(0)} MiB, shrink: ${b.shrink}`).join('; ')}). ` +
+        `${held} tokens did fit: set selfextend.targetContext (or --target) to ${held} or less, or close other GPU-heavy programs.`,
+    );
   }
 
   async *generate(input: string | readonly number[], opts: GenerateOptions = {}): AsyncGenerator<GenerateChunk, void, undefined> {
@@ -189,6 +256,8 @@ export class GpuModel implements Model {
     const se = opts.selfExtend ?? PLAIN;
     const chunk = Math.max(1, Math.min(opts.prefillChunk ?? this.deps.loadOptions.prefillChunk ?? 512, s.plan.chunk));
     const maxTokens = opts.maxTokens ?? Infinity;
+    // The KV cache holds the window this request needs: prompt + answer budget (grown later if unbounded).
+    await this.ensureKv(s, Math.min(maxCtx, ids.length + Math.min(maxTokens, ANSWER_RESERVE)), se, true);
     const seed = opts.seed ?? Math.floor(Math.random() * 2 ** 32);
 
     // Prefix reuse: keep the longest common prefix, recompute only the rest (at least one token, the
@@ -250,46 +319,94 @@ export class GpuModel implements Model {
       timings.decodeMs = performance.now() - td;
       timings.decodeTps = generated > 1 ? ((generated - 1) * 1000) / Math.max(timings.decodeMs, 1e-3) : 0;
     };
-    for (;;) {
-      const tok = next;
-      generated++;
-      out.push(tok);
-      updateDecode();
-      if (this.tokenizer.stopIds.has(tok)) {
-        yield chunkOf(stops.flush() + decoder.flush(), [tok], 'stop-token');
-        return;
-      }
-      const r = stops.push(decoder.push(tok));
-      if (r.stopped) {
-        yield chunkOf(r.emit, [tok], 'stop-string');
-        return;
-      }
-      const pos = this.cache.length;
-      let finish: FinishReason | undefined;
-      if (generated >= maxTokens) finish = 'length';
-      else if (pos + 1 > maxCtx) finish = 'context-full';
-      else if (opts.signal?.aborted) finish = 'aborted';
-      if (finish) {
-        const tail = stops.push(decoder.flush());
-        yield chunkOf(r.emit + tail.emit + (tail.stopped ? '' : stops.flush()), [tok], tail.stopped ? 'stop-string' : finish);
-        return;
-      }
-      yield chunkOf(r.emit, [tok]);
-      if (opts.signal?.aborted) {
-        yield chunkOf(stops.flush(), [], 'aborted');
-        return;
-      }
-      // One decode step: forward the token, sample the next one, read back one u32.
-      const scope = this.record(s, (enc) => {
-        s.forward.encode(enc, [tok], pos, se, 'last');
-        // The sampler reads only the last repeatLastN ids; copying the whole context each step would grow with it.
-        const n = params.repeatLastN;
-        s.sampler.encode(enc, s.forward.logits, 0, params, n > 0 ? [...ids.slice(-n), ...out.slice(-n)] : [], stepSeed(seed, generated));
-      });
-      next = await s.sampler.read();
-      await GpuModel.check(scope);
+    // Pipelined decode (the default recording, no repetition penalty): step k+1 forwards token k straight
+    // from the sampler's GPU output, so it is recorded and submitted before token k is read back; stop
+    // tokens and strings are then checked one step late. A step submitted for a token that turns out to
+    // be the last writes a KV entry past the cache, which is never reused and later overwritten.
+    // With a repetition penalty each step needs the previous ids on the CPU: one step at a time.
+    const pipelined = s.forward.recording === 'prepared' && !(params.repeatPenalty !== 1 && params.repeatLastN > 0);
+    const pacer = this.pacer;
+    /** Submitted steps whose ids were not read yet, oldest first (at most two). */
+    const queued: Array<{ step: number; scope: Promise<GPUError | null>; submittedAt: number }> = [];
+    let lastDone = performance.now();
+    const submitStep = (step: number, tok: number, pos: number): void => {
+      const scope = this.record(
+        s,
+        (enc) => {
+          if (pipelined) s.forward.encodeFromGpuId(enc, s.sampler.idBuffer, pos, se);
+          else s.forward.encode(enc, [tok], pos, se, 'last');
+          // The sampler reads only the last repeatLastN ids; copying the whole context each step would grow with it.
+          const n = params.repeatLastN;
+          const recent = !pipelined && n > 0 ? [...ids.slice(-n), ...out.slice(-n)] : [];
+          s.sampler.encode(enc, s.forward.logits, 0, params, recent, stepSeed(seed, step), step % 2);
+        },
+        'decode',
+        step,
+      );
+      queued.push({ step, scope, submittedAt: performance.now() });
+    };
+    const readStep = async (): Promise<number> => {
+      const p = queued.shift()!;
+      const start = Math.max(p.submittedAt, lastDone);
+      await pacer.wait(start);
+      this.profiler?.readStart(p.step);
+      const t = performance.now();
+      const id = await s.sampler.read(p.step % 2);
+      lastDone = performance.now();
+      pacer.observe(lastDone - t, lastDone - start);
+      this.profiler?.readDone(p.step);
+      await GpuModel.check(p.scope);
       if (s.lost) throw new DeviceLostError(s.lost.reason);
-      this.cache.push(tok);
+      return id;
+    };
+    /** Steps recorded ahead and no longer needed: their results are dropped, their errors not reported. */
+    const discard = (): void => {
+      for (const q of queued.splice(0)) void q.scope.catch(() => null);
+    };
+    try {
+      for (;;) {
+        const tok = next;
+        generated++;
+        out.push(tok);
+        updateDecode();
+        if (this.tokenizer.stopIds.has(tok)) {
+          yield chunkOf(stops.flush() + decoder.flush(), [tok], 'stop-token');
+          return;
+        }
+        const r = stops.push(decoder.push(tok));
+        if (r.stopped) {
+          yield chunkOf(r.emit, [tok], 'stop-string');
+          return;
+        }
+        const pos = this.cache.length;
+        let finish: FinishReason | undefined;
+        if (generated >= maxTokens) finish = 'length';
+        else if (pos + 1 > maxCtx) finish = 'context-full';
+        else if (opts.signal?.aborted) finish = 'aborted';
+        if (finish) {
+          const tail = stops.push(decoder.flush());
+          yield chunkOf(r.emit + tail.emit + (tail.stopped ? '' : stops.flush()), [tok], tail.stopped ? 'stop-string' : finish);
+          return;
+        }
+        // The step forwarding `tok` (and, pipelined, the one after it) goes to the GPU before `tok` is
+        // handed out and before its successor is read back.
+        // An answer without a token budget outgrows its KV reserve: grow geometrically (few grow-and-copies).
+        // Pipelined, the step after this one needs its slot too. Steps already queued wrote into the old
+        // cache; the grow copies after them on the queue.
+        const need = pipelined && pos + 2 <= maxCtx ? pos + 2 : pos + 1;
+        if (need > s.attention.capacity) await this.ensureKv(s, Math.min(maxCtx, Math.max(pos + ANSWER_RESERVE, Math.ceil(s.attention.capacity * 1.25))), se, false);
+        if (queued.length === 0) submitStep(generated, tok, pos);
+        if (pipelined && queued.length === 1 && generated + 1 < maxTokens && pos + 2 <= Math.min(maxCtx, s.attention.capacity)) submitStep(generated + 1, -1, pos + 1);
+        yield chunkOf(r.emit, [tok]);
+        if (opts.signal?.aborted) {
+          yield chunkOf(stops.flush(), [], 'aborted');
+          return;
+        }
+        next = await readStep();
+        this.cache.push(tok);
+      }
+    } finally {
+      discard();
     }
   }
 
@@ -318,6 +435,7 @@ export class GpuModel implements Model {
     const V = this.config.vocabSize;
     const rows: Float32Array[] = [];
     this.cache = [];
+    await this.ensureKv(s, ids.length, se, true);
     const rd = s.ctx.device.createBuffer({ size: chunk * V * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     try {
       for (let pos = 0; pos < ids.length; ) {
@@ -330,6 +448,7 @@ export class GpuModel implements Model {
         await GpuModel.check(scope);
         const all = new Float32Array(rd.getMappedRange(0, n * V * 4).slice(0));
         rd.unmap();
+        for (let i = 0; i < all.length; i++) if (!Number.isFinite(all[i])) throw new NonFiniteLogitsError();
         for (let r = 0; r < n; r++) rows.push(all.subarray(r * V, (r + 1) * V));
         this.cache.push(...ids.slice(pos, pos + n));
         pos += n;

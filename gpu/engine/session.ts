@@ -15,7 +15,10 @@ import type { LoadOptions } from './types';
 
 export interface Session {
   ctx: GpuContext;
+  /** What loading allocated (KV cache at its initial capacity); `maxContext` bounds its growth. */
   plan: MemoryPlan;
+  /** The plan with the KV cache at `tokens` positions (with or without the grouped key copy). */
+  planFor(tokens: number, groupedCopy: boolean): MemoryPlan;
   kvF16: boolean;
   weights: ModelWeights;
   attention: AttentionModule;
@@ -53,15 +56,16 @@ export async function loadSession(file: GGUFFile, config: ModelConfig, makeLinea
   });
   try {
     const kvF16 = ctx.info.features.shaderF16 && !opts.disableF16;
-    const plan = planMemory({
+    const planInput = {
       config,
       weightsBytes: totalTensorBytes(file),
       info: ctx.info,
       kvF16,
       maxContext: opts.maxContext,
       chunk: opts.prefillChunk ?? 512,
-      budget: opts.memoryBudgetBytes,
-    });
+    };
+    const plan = planMemory({ ...planInput, budget: opts.memoryBudgetBytes });
+    const planFor = (tokens: number, groupedCopy: boolean): MemoryPlan => planMemory({ ...planInput, contextTokens: tokens, groupedCopy });
     // Out-of-memory anywhere in the allocations below surfaces here, not as a silent invalid buffer.
     ctx.device.pushErrorScope('out-of-memory');
     let weights: ModelWeights | undefined;
@@ -82,7 +86,7 @@ export async function loadSession(file: GGUFFile, config: ModelConfig, makeLinea
           nKvHeads: config.nKvHeads,
           headDim: config.headDim,
           rope: config.rope,
-          capacity: plan.maxContext,
+          capacity: plan.contextTokens,
           trainedContext: config.contextLength,
         },
         { kvF16 },
@@ -94,15 +98,15 @@ export async function loadSession(file: GGUFFile, config: ModelConfig, makeLinea
       if (oom) {
         throw new OutOfMemoryError(
           `The GPU ran out of memory while loading (${oom.message}). The model needs about ${formatBytes(plan.totalBytes)} ` +
-            `(weights ${formatBytes(plan.weightsBytes)}, KV cache ${formatBytes(plan.kvBytes)} for ${plan.maxContext} tokens). ` +
-            `Try a smaller quantization, a smaller model, or a shorter context (maxContext), and close other GPU-heavy programs.`,
+            `(weights ${formatBytes(plan.weightsBytes)}, KV cache ${formatBytes(plan.kvBytes)} for ${plan.contextTokens} tokens, ` +
+            `activations ${formatBytes(plan.activationBytes)}). Try a smaller quantization or a smaller model, and close other GPU-heavy programs.`,
         );
       }
       const actual = weights.bytes + attention.memoryBytes + plan.activationBytes;
       if (opts.memoryBudgetBytes !== undefined && actual > opts.memoryBudgetBytes) {
         throw new OutOfMemoryError(
           `Not enough GPU memory: the loaded model holds ${formatBytes(actual)} but the memory budget is ${formatBytes(opts.memoryBudgetBytes)}. ` +
-            `Try a smaller quantization, a smaller model, or a shorter context (maxContext).`,
+            `Try a smaller quantization or a smaller model.`,
         );
       }
     } catch (e) {
@@ -116,6 +120,7 @@ export async function loadSession(file: GGUFFile, config: ModelConfig, makeLinea
     const s: Session = {
       ctx,
       plan,
+      planFor,
       kvF16,
       weights,
       attention,

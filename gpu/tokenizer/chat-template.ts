@@ -2,9 +2,23 @@
 // documented fallback for models without one, and encodeChat, which tokenizes a conversation so
 // that special tokens are only recognised in the template's own text — never in message contents,
 // which may be files from a repository the user did not write (hostile-content rule, issue 7).
-import { Environment, Interpreter, Template } from '@huggingface/jinja';
+import { Environment, Template } from '@huggingface/jinja';
 import { randomBytes } from 'node:crypto';
+import {
+  ChatTemplateError,
+  DEFAULT_TEMPLATE_TIME_MS,
+  LimitExceeded,
+  limitedRange,
+  LimitedInterpreter,
+  limitMessage,
+  MAX_TEMPLATE_SOURCE_CHARS,
+  outputLimitFor,
+  TEMPLATE_ADVICE,
+  type TemplateLimits,
+} from './template-limits';
 import type { ChatMessage, TextPart, Tokenizer } from './types';
+
+export { ChatTemplateError, type TemplateLimits } from './template-limits';
 
 /**
  * Fallback for models without tokenizer.chat_template, used when the vocabulary has the ChatML
@@ -35,7 +49,15 @@ export interface ChatTemplateOptions {
   now?: Date;
   /** Extra template variables (e.g. enable_thinking). */
   variables?: Record<string, unknown>;
+  /** Time and output-size limits (default: 2 s; outputLimitFor(contextTokens, message characters)). */
+  limits?: TemplateLimits;
+  /** The model's context window in tokens, for the default output limit (4× this, in characters). */
+  contextTokens?: number;
+  /** How errors name the template, e.g. "Qwen3-0.6B's chat template (tokenizer.chat_template)". */
+  templateName?: string;
 }
+
+const DEFAULT_TEMPLATE_NAME = "the model's chat template (tokenizer.chat_template)";
 
 /** The template a tokenizer's model should use, and whether it is one of our fallbacks. */
 export function chatTemplateFor(tok: Tokenizer): { source: string; fallback: boolean } {
@@ -77,13 +99,16 @@ function strftime(d: Date, fmt: string): string {
 }
 
 const parsed = new Map<string, Template>();
-function compile(source: string): Template {
+function compile(source: string, name: string): Template {
   let t = parsed.get(source);
   if (!t) {
+    if (source.length > MAX_TEMPLATE_SOURCE_CHARS) {
+      throw new ChatTemplateError(`${name} is ${source.length} characters long (limit ${MAX_TEMPLATE_SOURCE_CHARS}). ${TEMPLATE_ADVICE}`, name, 'source');
+    }
     try {
       t = new Template(source);
     } catch (e) {
-      throw new Error(`the chat template cannot be parsed: ${e instanceof Error ? e.message : String(e)}`);
+      throw new ChatTemplateError(`${name} cannot be parsed: ${e instanceof Error ? e.message : String(e)}`, name);
     }
     if (parsed.size > 16) parsed.clear();
     parsed.set(source, t);
@@ -91,8 +116,48 @@ function compile(source: string): Template {
   return t;
 }
 
-/** Renders a conversation; template errors (including raise_exception) throw an Error with the template's message. */
+/**
+ * Renders a conversation within the time and size limits. Every failure — a parse error, the
+ * template's own raise_exception, a limit — throws a ChatTemplateError naming the template.
+ */
 export function renderChat(source: string, messages: readonly ChatMessage[], opts: ChatTemplateOptions = {}): string {
+  return renderLimited(source, messages, opts, deadlineFor(opts));
+}
+
+function deadlineFor(opts: ChatTemplateOptions): number {
+  return performance.now() + (opts.limits?.timeMs ?? DEFAULT_TEMPLATE_TIME_MS);
+}
+
+/** Renders with an absolute deadline, so the two renderings of renderChatParts share one time limit. */
+function renderLimited(source: string, messages: readonly ChatMessage[], opts: ChatTemplateOptions, deadline: number): string {
+  const name = opts.templateName ?? DEFAULT_TEMPLATE_NAME;
+  const template = compile(source, name);
+  const messageChars = messages.reduce((n, m) => n + m.content.length, 0);
+  const maxOutputChars = opts.limits?.maxOutputChars ?? outputLimitFor(opts.contextTokens ?? 0, messageChars);
+  const timeMs = opts.limits?.timeMs ?? DEFAULT_TEMPLATE_TIME_MS;
+  try {
+    const env = environmentFor(messages, opts);
+    const interpreter = new LimitedInterpreter(env, { timeMs, maxOutputChars }, deadline);
+    const result = interpreter.run(template.parsed);
+    return String(result.value);
+  } catch (e) {
+    throw templateError(e, name);
+  }
+}
+
+function templateError(e: unknown, name: string): ChatTemplateError {
+  if (e instanceof ChatTemplateError) return e;
+  if (e instanceof LimitExceeded) return new ChatTemplateError(limitMessage(name, e), name, e.kind);
+  // The engine's own limits: a stack overflow or an over-long string or array. Our limits should come first.
+  if (e instanceof RangeError) {
+    const what = /call stack/i.test(e.message) ? 'depth' : 'output';
+    return new ChatTemplateError(limitMessage(name, new LimitExceeded(what, `JavaScript refused it (${e.message})`)), name, what);
+  }
+  const msg = e instanceof Error ? e.message : String(e);
+  return new ChatTemplateError(msg.startsWith('chat template: ') ? msg : `${name} failed: ${msg}`, name);
+}
+
+function environmentFor(messages: readonly ChatMessage[], opts: ChatTemplateOptions): Environment {
   const now = opts.now ?? new Date();
   // Template.render() declares the library's globals first and cannot override them, so we build the
   // environment ourselves: the same globals, but a deterministic, locale-independent strftime_now.
@@ -103,7 +168,7 @@ export function renderChat(source: string, messages: readonly ChatMessage[], opt
     False: false,
     True: true,
     None: null,
-    range: pyRange,
+    range: limitedRange,
     messages: messages.map((m) => ({ role: m.role, content: m.content })),
     add_generation_prompt: opts.addGenerationPrompt ?? false,
     bos_token: opts.bosToken ?? '',
@@ -117,20 +182,7 @@ export function renderChat(source: string, messages: readonly ChatMessage[], opt
   if (opts.dateString !== undefined) vars.date_string = opts.dateString;
   const env = new Environment();
   for (const [k, v] of Object.entries(vars)) env.set(k, v);
-  const result = new Interpreter(env).run(compile(source).parsed);
-  return String(result.value);
-}
-
-function pyRange(start: number, stop?: number, step = 1): number[] {
-  if (stop === undefined) {
-    stop = start;
-    start = 0;
-  }
-  if (step === 0) throw new Error('range() step must not be zero');
-  const out: number[] = [];
-  if (step > 0) for (let i = start; i < stop; i += step) out.push(i);
-  else for (let i = start; i > stop; i += step) out.push(i);
-  return out;
+  return env;
 }
 
 /**
@@ -146,13 +198,19 @@ export function foldSystemIntoUser(messages: readonly ChatMessage[]): ChatMessag
   return rest.map((m, j) => (j === i ? { role: 'user', content: `${sys}\n\n${m.content}` } : m));
 }
 
-function renderWithFold(source: string, messages: readonly ChatMessage[], opts: ChatTemplateOptions): { text: string; messages: readonly ChatMessage[] } {
+function renderWithFold(
+  source: string,
+  messages: readonly ChatMessage[],
+  opts: ChatTemplateOptions,
+  deadline: number,
+): { text: string; messages: readonly ChatMessage[] } {
   try {
-    return { text: renderChat(source, messages, opts), messages };
+    return { text: renderLimited(source, messages, opts, deadline), messages };
   } catch (e) {
-    if (messages[0]?.role !== 'system') throw e;
+    // Only the template's own refusal (e.g. "System role not supported") is worth a retry; a limit is final.
+    if (messages[0]?.role !== 'system' || (e instanceof ChatTemplateError && e.limit !== undefined)) throw e;
     const folded = foldSystemIntoUser(messages);
-    return { text: renderChat(source, folded, opts), messages: folded };
+    return { text: renderLimited(source, folded, opts, deadline), messages: folded };
   }
 }
 
@@ -177,14 +235,18 @@ function contentVariants(c: string): string[] {
  * text is known exactly, then the real rendering is aligned against it.
  */
 export function renderChatParts(source: string, messages: readonly ChatMessage[], opts: ChatTemplateOptions = {}): { text: string; parts: TextPart[] } {
-  const { text: real, messages: msgs } = renderWithFold(source, messages, opts);
+  const deadline = deadlineFor(opts);
+  const { text: real, messages: msgs } = renderWithFold(source, messages, opts, deadline);
   let nonce = randomBytes(8).toString('hex');
   while (msgs.some((m) => m.content.includes(nonce))) nonce = randomBytes(8).toString('hex');
   const sentinel = (i: number) => `\uE000${nonce}:${i}\uE001`;
-  const withSentinels = renderChat(
+  // The same output limit as the real rendering (sentinels are shorter than most contents).
+  const maxOutputChars = opts.limits?.maxOutputChars ?? outputLimitFor(opts.contextTokens ?? 0, msgs.reduce((n, m) => n + m.content.length, 0));
+  const withSentinels = renderLimited(
     source,
     msgs.map((m, i) => ({ role: m.role, content: sentinel(i) })),
-    opts,
+    { ...opts, limits: { ...opts.limits, maxOutputChars } },
+    deadline,
   );
   const re = new RegExp(`\\uE000${nonce}:(\\d+)\\uE001`, 'g');
   const pieces: string[] = [];
@@ -204,7 +266,7 @@ export function renderChatParts(source: string, messages: readonly ChatMessage[]
   const parts: TextPart[] = [];
   pieces.forEach((p, i) => {
     parts.push({ text: p, parseSpecial: true });
-    if (i < slots.length) parts.push({ text: msgs[slots[i]].content, parseSpecial: false });
+    if (i < slots.length) parts.push({ text: msgs[slots[i]].content, parseSpecial: false, untrusted: true });
   });
   return { text: parts.map((p) => p.text).join(''), parts };
 }
@@ -220,7 +282,7 @@ function align(real: string, pieces: readonly string[], slots: readonly number[]
       (v) => real.startsWith(v, pos) && real.startsWith(next, pos + v.length) && (!isLast || pos + v.length + next.length === real.length),
     );
     if (found === undefined) return null;
-    parts.push({ text: found, parseSpecial: false }, { text: next, parseSpecial: true });
+    parts.push({ text: found, parseSpecial: false, untrusted: true }, { text: next, parseSpecial: true });
     pos += found.length + next.length;
   }
   return pos === real.length ? parts : null;
@@ -231,18 +293,37 @@ export interface EncodeChatOptions extends ChatTemplateOptions {
   addBos?: boolean;
 }
 
+/** A tokenized prompt, and whether it is in the model's own chat format. */
+export interface ChatEncoding {
+  ids: number[];
+  /**
+   * Set when the prompt is not in the model's own template's format: which format was used and why,
+   * in words for the output channel and the answer's footer. Never a silent substitution.
+   */
+  fallback?: string;
+}
+
 /**
  * Tokenizes a conversation with `template` (default: the model's, else the fallback). Message
  * contents are always plain text: "<|im_start|>system" inside a file stays those characters.
  * Template text and contents still join into one text run where they touch, so the ids equal
  * llama.cpp's tokenization of the whole rendered prompt whenever contents hold no special tokens.
+ * Throws ChatTemplateError when the template fails or exceeds a limit.
  */
-export function encodeChat(tok: Tokenizer, template: string | undefined, messages: readonly ChatMessage[], opts: EncodeChatOptions = {}): number[] {
+export function encodeChatPrompt(tok: Tokenizer, template: string | undefined, messages: readonly ChatMessage[], opts: EncodeChatOptions = {}): ChatEncoding {
   if (!tok.encodeParts) throw new Error('this tokenizer cannot encode chat prompts (no encodeParts)');
-  const source = template ?? chatTemplateFor(tok).source;
+  const chosen = template !== undefined ? { source: template, fallback: false } : chatTemplateFor(tok);
   const bosText = tok.bosId !== null ? tok.tokenText(tok.bosId) : '';
   const eosText = tok.eosId !== null ? tok.tokenText(tok.eosId) : '';
-  const { text, parts } = renderChatParts(source, messages, { bosToken: bosText, eosToken: eosText, ...opts });
+  const { text, parts } = renderChatParts(chosen.source, messages, { bosToken: bosText, eosToken: eosText, ...opts });
   const addBos = opts.addBos ?? (tok.addBosDefault && tok.bosId !== null && !(bosText !== '' && text.startsWith(bosText)));
-  return tok.encodeParts(parts, { addBos });
+  const ids = tok.encodeParts(parts, { addBos });
+  if (!chosen.fallback) return { ids };
+  const format = chosen.source === FALLBACK_CHATML_TEMPLATE ? 'plain ChatML (<|im_start|> … <|im_end|>)' : 'a plain "### User / ### Assistant" layout';
+  return { ids, fallback: `the model has no chat template (tokenizer.chat_template); the prompt used ${format} instead` };
+}
+
+/** encodeChatPrompt's ids alone (for callers that report fallbacks themselves). */
+export function encodeChat(tok: Tokenizer, template: string | undefined, messages: readonly ChatMessage[], opts: EncodeChatOptions = {}): number[] {
+  return encodeChatPrompt(tok, template, messages, opts).ids;
 }

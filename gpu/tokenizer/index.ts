@@ -15,6 +15,10 @@ export type { EncodeOptions, StreamDecoder, TextPart, Tokenizer, ChatMessage } f
 export { SUPPORTED_PRE_TOKENIZERS } from './pretokenize';
 export {
   encodeChat,
+  encodeChatPrompt,
+  ChatTemplateError,
+  type ChatEncoding,
+  type TemplateLimits,
   renderChat,
   renderChatParts,
   chatTemplateFor,
@@ -38,7 +42,7 @@ export function createTokenizer(data: TokenizerData): Tokenizer {
   const addEosModel = data.addEos ?? false;
   const detok = new Detokenizer(vocab, spm ? 'spm' : 'bpe', bosId, spm && addSpacePrefix);
 
-  const encodeParts = (parts: readonly TextPart[], opts: Omit<EncodeOptions, 'parseSpecial'> = {}): number[] => {
+  const encodeParts = (parts: readonly TextPart[], opts: Omit<EncodeOptions, 'parseSpecial' | 'untrusted'> = {}): number[] => {
     const out: number[] = [];
     const addBos = opts.addBos ?? data.addBos;
     if (addBos) {
@@ -70,7 +74,7 @@ export function createTokenizer(data: TokenizerData): Tokenizer {
     addBosDefault: data.addBos,
     chatTemplate: data.chatTemplate,
     encode(text: string, opts: EncodeOptions = {}): number[] {
-      return encodeParts([{ text, parseSpecial: opts.parseSpecial ?? false }], opts);
+      return encodeParts([{ text, parseSpecial: opts.parseSpecial ?? false, untrusted: opts.untrusted ?? false }], opts);
     },
     encodeParts,
     decode(ids: readonly number[], opts: { skipSpecial?: boolean } = {}): string {

@@ -84,6 +84,41 @@ describe('attention: chunking, exactness, reuse, validation', function () {
     }
   });
 
+  it('reserve grows (copying the cached prefix) and shrinks the cache: same outputs as a cache sized up front', async () => {
+    const T = 200;
+    const p = randomProblem(14, 4, 2, 16, T, rope('neox', 16));
+    const se = { groupSize: 4, neighborWindow: 32 };
+    const shape = { nLayers: 2, nHeads: 4, nKvHeads: 2, headDim: 16, rope: p.rope, capacity: T };
+    const upFront = (await runGpu(ctx, p, { kvF16: false, se, chunks: [60, 40, 1], layers: 2 })).out;
+    const m = createAttention(ctx, { ...shape, capacity: 64 }, { kvF16: false });
+    try {
+      assert.equal(m.hasGroupedCopy, false);
+      await runGpu(ctx, { ...p, T: 60 }, { kvF16: false, se, chunks: [60], module: m, layers: 2 });
+      assert.equal(await m.reserve(100, true), true);
+      assert.equal(m.capacity, 100);
+      assert.equal(m.canReuse(60, se), true);
+      await runGpu(ctx, { ...p, T: 100 }, { kvF16: false, se, chunks: [40], module: m, startAt: 60, layers: 2 });
+      const before = m.memoryBytes;
+      assert.equal(await m.reserve(T, true), true);
+      assert.ok(m.memoryBytes > before);
+      const grown = await runGpu(ctx, p, { kvF16: false, se, chunks: [1], module: m, startAt: 100, layers: 2 });
+      // Same kernels, same split plans, same cached keys: bit-identical to the cache sized up front.
+      assert.deepEqual(grown.out, upFront.subarray(100 * 4 * 16));
+      // Shrinking keeps what still fits (and drops the grouped copy); the rest is recomputed.
+      assert.equal(await m.reserve(50, false), true);
+      assert.equal(m.hasGroupedCopy, false);
+      assert.equal(m.canReuse(50, se), true);
+      assert.equal(m.canReuse(51, se), false);
+      assert.throws(() => m.beginBatch(50, 1, se), /exceed the KV-cache capacity of 50 tokens \(reserve\(\) grows it\)/);
+      assert.equal(await m.reserve(T, false), true);
+      const again = await runGpu(ctx, p, { kvF16: false, se, chunks: [150], module: m, startAt: 50, layers: 2 });
+      const ref = referenceAttention({ ...p, q: p.q.subarray(50 * 4 * 16), nQ: T - 50, startPos: 50, se });
+      assert.ok(maxAbsDiff(again.out, ref) <= 1e-4, `after shrink and regrow: ${maxAbsDiff(again.out, ref)}`);
+    } finally {
+      m.dispose();
+    }
+  });
+
   it('rejects invalid G/W, batches past the capacity and gaps with clear errors', () => {
     const m = createAttention(ctx, { nLayers: 1, nHeads: 4, nKvHeads: 2, headDim: 16, rope: rope('adjacent', 16), capacity: 256, trainedContext: 128 }, { kvF16: false });
     try {

@@ -192,9 +192,11 @@ describe('engine: generation API end to end', function () {
     const live = engineLiveDevices();
     await assert.rejects(Engine.load(file, { memoryBudgetBytes: 200_000 }), (e: unknown) => {
       assert.ok(e instanceof OutOfMemoryError, String(e));
-      assert.match(e.message, /needs .*MiB|needs .*KiB/);
-      assert.match(e.message, /smaller quantization/);
-      assert.match(e.message, /shorter context/);
+      assert.match(e.message, /MiB needed/);
+      // names the largest buffers with the setting that shrinks each
+      assert.match(e.message, /activations .*MiB \(shrink: a smaller prefill chunk/);
+      assert.match(e.message, /weights .*MiB \(shrink: a smaller model or quantization/);
+      assert.match(e.message, /KV cache: keys .*\(shrink: a shorter context/);
       return true;
     });
     assert.equal(engineLiveDevices(), live);

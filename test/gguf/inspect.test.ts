@@ -85,6 +85,39 @@ describe('selfextend inspect', () => {
     assert.match(out, /tensors\s+13: F16 x9, F32 x4/);
   });
 
+  it('--target N: weights, KV cache per mode and type, activations and the total; --json has the same', async () => {
+    const { code, out } = await runInspect([PASSKEY, '--target', '1000']);
+    assert.equal(code, 0);
+    assert.match(out, /memory\s+for a request of 1,000 tokens \(SelfExtend G=\d+ W=\d+\), 128 MiB bindings:/);
+    assert.match(out, /KV cache\s+two key copies \(SelfExtend\): .* f16, .* f32; plain: .* f16, .* f32; used: two key copies, f16/);
+    assert.match(out, /total\s+.*\(what the engine allocates for this request\)/);
+    const j = JSON.parse((await runInspect([PASSKEY, '--target', '1000', '--json'])).out) as { memory: { kvCache: { twoCopy: { f16: number; f32: number }; plain: { f16: number } }; totalBytes: number; weightsBytes: number; activationBytes: number; kvMode: string } };
+    const m = j.memory;
+    assert.equal(m.kvMode, 'twoCopy');
+    // 4 layers × 2 KV heads × 16 × 2 B per copy and token: the second key copy adds a third.
+    assert.equal(m.kvCache.twoCopy.f16 - m.kvCache.plain.f16, 1000 * 4 * 2 * 16 * 2);
+    assert.ok(m.kvCache.twoCopy.f32 > m.kvCache.twoCopy.f16);
+    assert.equal(m.totalBytes, m.weightsBytes + m.kvCache.twoCopy.f16 + m.activationBytes);
+  });
+
+  it('"supported" covers what loading checks: head dimension, target reach and binding limits', async () => {
+    const odd = join(dir, 'hd6.gguf');
+    await writeGGUF(odd, syntheticModelSpec({ architecture: 'llama', type: GGMLType.F32, dim: 64, ffnDim: 64, nLayers: 1, nHeads: 4, nKvHeads: 2, headDim: 6, seed: 2 }));
+    const a = await runInspect([odd]);
+    assert.equal(a.code, 1);
+    assert.match(a.out, /NOT SUPPORTED \(unsupported-head-dim\): attention: head dim 6 is not supported/);
+    const b = await runInspect([PASSKEY, '--target', '1000000']);
+    assert.equal(b.code, 1);
+    assert.match(b.out, /NOT SUPPORTED \(target-unreachable\)/);
+    // 32 KV heads × 128 × f16 = 8 KiB per token and layer: 128 MiB bindings hold 16,384 positions.
+    const wide = join(dir, 'wide-kv.gguf');
+    await writeGGUF(wide, syntheticModelSpec({ architecture: 'llama', type: GGMLType.F16, dim: 64, ffnDim: 64, nLayers: 1, nHeads: 32, nKvHeads: 32, headDim: 128, contextLength: 8192, seed: 2 }));
+    assert.equal((await runInspect([wide, '--target', '16384'])).code, 0);
+    const c = await runInspect([wide, '--target', '20000']);
+    assert.equal(c.code, 1);
+    assert.match(c.out, /NOT SUPPORTED \(binding-limit\): .*at most 16384 tokens fit \(use --target 16384 or less\)/);
+  });
+
   it('a malformed file is a GGUFError naming the problem; usage errors name the usage', async () => {
     await rejectsWith(() => runInspect([__filename]), 'bad-magic', /is not a GGUF file/);
     await assert.rejects(runInspect([]), /usage: selfextend inspect/);

@@ -1,9 +1,11 @@
 // Messages → prompt tokens. The chat template is the model's own (Model.encodeChat, which parses
 // special tokens only in template text); models without a template get a plain transcript encoded
-// with parseSpecial off, so file contents can never smuggle control tokens in either way.
+// as untrusted text, so file contents can never smuggle special tokens in either way.
 import type { Model } from '../../../gpu/engine/types';
+import { ChatTemplateError } from '../../../gpu/tokenizer/template-limits';
 import type { ChatMessage } from '../../../gpu/tokenizer/types';
 import { cpuSection } from '../util/cpu-section';
+import { displayName } from '../workspace/names';
 
 export const SYSTEM_PROMPT =
   'You are a careful assistant for a software repository. Answer using the repository files provided ' +
@@ -18,33 +20,46 @@ export function systemMessage(repository: string, system = SYSTEM_PROMPT): ChatM
 export function userMessage(question: string, selection?: { label: string; text: string }): ChatMessage {
   if (!selection || selection.text.trim() === '') return { role: 'user', content: question };
   const fence = selection.text.includes('```') ? '~~~~' : '```';
-  return { role: 'user', content: `Selected code (${selection.label}):\n${fence}\n${selection.text}\n${fence}\n\n${question}` };
+  return { role: 'user', content: `Selected code (${displayName(selection.label)}):\n${fence}\n${selection.text}\n${fence}\n\n${question}` };
+}
+
+/** Prompt tokens, and why the prompt is not in the model's own chat format when it is not. */
+export interface EncodedPrompt {
+  tokens: number[];
+  /** Set when a plain transcript stands in for the model's chat template: the reason, in words, for the output channel and the answer's footer. */
+  fallback?: string;
 }
 
 export function encodeMessages(model: Model, messages: ChatMessage[]): number[] {
+  return encodePrompt(model, messages).tokens;
+}
+
+/** encodeMessages with the fallback reported. A template that exceeds a limit is an error, never a fallback. */
+export function encodePrompt(model: Model, messages: ChatMessage[]): EncodedPrompt {
   // Template rendering runs the model file's Jinja: a runaway template is ended with the worker.
   return cpuSection(() => encodeNow(model, messages));
 }
 
-function encodeNow(model: Model, messages: ChatMessage[]): number[] {
-  if (model.config.hasChatTemplate) {
-    try {
-      return model.encodeChat(messages, { addGenerationPrompt: true });
-    } catch (e) {
-      // A template the renderer cannot handle should not make the assistant unusable: fall back.
-      if (!(e instanceof Error)) throw e;
-    }
+function encodeNow(model: Model, messages: ChatMessage[]): EncodedPrompt {
+  if (!model.config.hasChatTemplate) {
+    return { tokens: encodeTranscript(model, messages), fallback: 'the model has no chat template; the prompt is a plain "User: / Assistant:" transcript' };
   }
-  return encodeTranscript(model, messages);
+  try {
+    return { tokens: model.encodeChat(messages, { addGenerationPrompt: true }) };
+  } catch (e) {
+    // A template the renderer cannot handle should not make the assistant unusable: fall back, and say so.
+    if (!(e instanceof Error) || (e instanceof ChatTemplateError && e.limit !== undefined)) throw e;
+    return { tokens: encodeTranscript(model, messages), fallback: `${e.message} — the prompt is a plain "User: / Assistant:" transcript instead` };
+  }
 }
 
 function encodeTranscript(model: Model, messages: ChatMessage[]): number[] {
   const names = { system: 'System', user: 'User', assistant: 'Assistant' } as const;
   const text = `${messages.map((m) => `${names[m.role]}: ${m.content}`).join('\n\n')}\n\nAssistant:`;
-  return model.tokenizer.encode(text, { parseSpecial: false });
+  return model.tokenizer.encode(text, { parseSpecial: false, untrusted: true });
 }
 
 /** Token count of text alone (no BOS), for budgeting. */
 export function tokenCounter(model: Model): (s: string) => number {
-  return (s: string) => (s === '' ? 0 : cpuSection(() => model.tokenizer.encode(s, { addBos: false, parseSpecial: false }).length));
+  return (s: string) => (s === '' ? 0 : cpuSection(() => model.tokenizer.encode(s, { addBos: false, parseSpecial: false, untrusted: true }).length));
 }

@@ -1,6 +1,6 @@
 // Which attention a request uses and how many tokens it may fill: the "extended window".
 import type { SelfExtendParams } from '../../../gpu/attention/types';
-import { chooseSelfExtend, defaultWindow, reachableContext, validateSelfExtend } from '../../../gpu/attention/params';
+import { chooseSelfExtend, defaultWindow, reachableContext, SelfExtendParamsError, validateSelfExtend } from '../../../gpu/attention/params';
 import type { SelfExtendSettings } from './settings';
 
 export interface ExtendedWindow {
@@ -35,6 +35,13 @@ export function resolveWindow(se: SelfExtendSettings, trainedContext: number, kv
   }
   if (se.groupSize === 1) return plain(`plain attention (G = 1): window ${Math.min(L, kvCapacity)} tokens`);
   const w = se.neighborWindow > 0 ? se.neighborWindow : defaultWindow(L, se.groupSize);
+  if (w === 0) {
+    // The default W (L/4 rounded down to a multiple of G) is 0 when G > L/4: say that, not "W … (got 0)".
+    throw new SelfExtendParamsError(
+      `SelfExtend group size G = ${se.groupSize} is too large for a model trained on ${L} tokens: the default neighbor window ` +
+        `(a quarter of ${L}, a multiple of G) would be 0. Use G <= ${Math.max(2, Math.floor(L / 4))} or set the window W explicitly.`,
+    );
+  }
   const params = { groupSize: se.groupSize, neighborWindow: w };
   validateSelfExtend(params, L); // throws an actionable SelfExtendParamsError
   const reach = reachableContext(L, params);

@@ -34,10 +34,13 @@ export interface DownloadOptions {
   signal?: AbortSignal;
   onProgress?: (p: DownloadProgress) => void;
   maxRedirects?: number;
-  /** Reconnection attempts after failures that made no progress. */
+  /** Reconnection attempts for the whole download (not reset by progress: a server that sends a few
+   * bytes and cuts the connection must not keep us retrying forever). Default 5. */
   maxRetries?: number;
   retryDelayMs?: number;
-  /** Idle time without any byte before the connection is treated as cut. */
+  /** Time from sending a request to its response headers before the attempt counts as failed. Default 30 s. */
+  headerTimeoutMs?: number;
+  /** Idle time without any body byte before the connection is treated as cut. Default 30 s. */
   idleTimeoutMs?: number;
 }
 
@@ -56,7 +59,7 @@ export async function downloadFile(opts: DownloadOptions): Promise<DownloadResul
   checkUrl(opts.url);
   const part = `${opts.dest}.part`;
   const maxRetries = opts.maxRetries ?? 5;
-  let failures = 0;
+  let retries = 0;
   let resumed = false;
   let linkedSha: string | undefined;
   let total = opts.expectedSize ?? 0;
@@ -67,18 +70,18 @@ export async function downloadFile(opts: DownloadOptions): Promise<DownloadResul
     if (offset > 0) resumed = true;
     if (total > 0 && offset === total) break; // a previous attempt finished the body
     if (total > 0 && offset > total) await fsp.rm(part, { force: true });
-    let before = offset;
     try {
       const r = await fetchOnce(opts, part, offset, (t) => (total = t || total), (sha) => (linkedSha = sha));
-      before = r.startedAt;
       if (r.complete) break;
       throw new DownloadError('network', 'the connection closed before the whole file arrived');
     } catch (e) {
       if (e instanceof CancelledError) throw e;
+      if (e instanceof DownloadError && e.code === 'size') await fsp.rm(part, { force: true });
       if (e instanceof DownloadError && e.code !== 'network') throw e;
       const now = await sizeOf(part);
-      failures = now > before ? 0 : failures + 1; // only attempts without progress count
-      if (failures > maxRetries) {
+      // Every failed attempt counts, progress or not: bytes that arrive may be discarded again (a 416,
+      // a server that ignores Range), so "made progress" cannot prove the loop ends.
+      if (++retries > maxRetries) {
         throw new DownloadError('network', `Download of ${opts.url} failed after ${maxRetries} retries: ${(e as Error).message}. Run the download again to resume from ${now} bytes.`);
       }
       await delay(opts.retryDelayMs ?? 500, opts.signal);
@@ -130,7 +133,7 @@ async function fetchOnce(
   const maxRedirects = opts.maxRedirects ?? 5;
   for (let hop = 0; ; hop++) {
     checkUrl(url);
-    const res = await request(url, offset, opts.signal);
+    const res = await request(url, offset, opts.signal, opts.headerTimeoutMs ?? 30_000);
     const linked = headerOf(res, 'x-linked-etag')?.replace(/^W\//, '').replace(/"/g, '').toLowerCase();
     if (linked && SHA_RE.test(linked)) onSha(linked);
     const status = res.statusCode ?? 0;
@@ -167,22 +170,39 @@ async function fetchOnce(
       if (len > 0) onTotal(len);
     }
     const length = Number(headerOf(res, 'content-length') ?? -1);
-    const received = await pipeBody(res, part, start, opts, length);
+    // Never write past the size we expect: a server announcing (or sending) more is wrong, not slow.
+    const limit = opts.expectedSize;
+    if (limit !== undefined && length >= 0 && start + length > limit) {
+      res.destroy();
+      throw new DownloadError('size', `The server announced ${start + length} bytes for ${opts.url} but ${limit} were expected; nothing more was written. Check the URL or model id.`);
+    }
+    const received = await pipeBody(res, part, start, opts, length, limit);
     return { complete: length < 0 ? true : received === length, startedAt: start };
   }
 }
 
-function request(url: string, offset: number, signal: AbortSignal | undefined): Promise<http.IncomingMessage> {
+function request(url: string, offset: number, signal: AbortSignal | undefined, headerTimeoutMs: number): Promise<http.IncomingMessage> {
   return new Promise((resolve, reject) => {
     const lib = url.startsWith('https:') ? https : http;
     const headers: Record<string, string> = { 'user-agent': 'selfextend-vscode', 'accept-encoding': 'identity' };
     if (offset > 0) headers['range'] = `bytes=${offset}-`;
-    const req = lib.get(url, { headers, signal }, resolve);
-    req.on('error', (e: Error) => reject(e.name === 'AbortError' ? new CancelledError('download cancelled') : new DownloadError('network', e.message)));
+    // A server that accepts the connection and never answers would otherwise stall until the user cancels.
+    const timer = setTimeout(() => {
+      req.destroy(new DownloadError('network', `no response from ${new URL(url).host} within ${Math.round(headerTimeoutMs / 100) / 10} s`));
+    }, headerTimeoutMs);
+    const req = lib.get(url, { headers, signal }, (res) => {
+      clearTimeout(timer);
+      resolve(res);
+    });
+    req.on('error', (e: Error) => {
+      clearTimeout(timer);
+      reject(e instanceof DownloadError ? e : e.name === 'AbortError' ? new CancelledError('download cancelled') : new DownloadError('network', e.message));
+    });
   });
 }
 
-function pipeBody(res: http.IncomingMessage, part: string, start: number, opts: DownloadOptions, length: number): Promise<number> {
+/** Appends the body to `part`; with `limit`, stops (a 'size' error) rather than write byte limit + 1. */
+function pipeBody(res: http.IncomingMessage, part: string, start: number, opts: DownloadOptions, length: number, limit: number | undefined): Promise<number> {
   return new Promise((resolve, reject) => {
     const out = fs.createWriteStream(part, { flags: start > 0 ? 'a' : 'w' });
     let received = 0;
@@ -193,17 +213,27 @@ function pipeBody(res: http.IncomingMessage, part: string, start: number, opts: 
       if (settled) return;
       settled = true;
       clearTimeout(idle);
+      opts.signal?.removeEventListener('abort', onAbort);
       res.destroy();
       // Wait for the file to be flushed either way, so a resume sees every byte we received.
       out.end(() => (err ? reject(err) : resolve(received)));
     };
-    let idle = setTimeout(() => finish(new DownloadError('network', 'no data received for a while')), opts.idleTimeoutMs ?? 30_000);
+    const idleMs = opts.idleTimeoutMs ?? 30_000;
+    const idleError = (): DownloadError => new DownloadError('network', `no data received for ${Math.round(idleMs / 100) / 10} s`);
+    let idle = setTimeout(() => finish(idleError()), idleMs);
     const onAbort = (): void => finish(new CancelledError('download cancelled'));
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     res.on('data', (chunk: Buffer) => {
+      if (settled) return;
+      if (limit !== undefined && start + received + chunk.length > limit) {
+        out.write(chunk.subarray(0, Math.max(0, limit - start - received)));
+        received = limit - start;
+        finish(new DownloadError('size', `The server sent more than the expected ${limit} bytes for ${opts.url}; the download was stopped and the partial file removed. Check the URL or model id.`));
+        return;
+      }
       received += chunk.length;
       clearTimeout(idle);
-      idle = setTimeout(() => finish(new DownloadError('network', 'no data received for a while')), opts.idleTimeoutMs ?? 30_000);
+      idle = setTimeout(() => finish(idleError()), idleMs);
       if (!out.write(chunk)) {
         res.pause();
         out.once('drain', () => res.resume());
@@ -215,7 +245,6 @@ function pipeBody(res: http.IncomingMessage, part: string, start: number, opts: 
       }
     });
     res.on('end', () => {
-      opts.signal?.removeEventListener('abort', onAbort);
       opts.onProgress?.({ receivedBytes: start + received, totalBytes: total, resumedFrom: start });
       finish(null);
     });
@@ -253,7 +282,15 @@ export async function sha256File(p: string, signal?: AbortSignal): Promise<strin
 function delay(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(new CancelledError('download cancelled'));
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => (clearTimeout(t), reject(new CancelledError('download cancelled'))), { once: true });
+    const onAbort = (): void => {
+      clearTimeout(t);
+      reject(new CancelledError('download cancelled'));
+    };
+    // The listener goes when the delay ends, or a long download would leave one per retry on the signal.
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
 }

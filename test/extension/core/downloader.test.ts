@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import * as http from 'node:http';
 import { createHash, randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import { getEventListeners } from 'node:events';
 import { downloadFile, DownloadError, MODEL_CATALOG, type DownloadProgress } from '../../../extension/core/models';
 
 interface Served {
@@ -62,6 +63,38 @@ async function serve(body: Buffer, opts: { cutFirst?: boolean; linkedEtag?: stri
     ranges,
     close: () => new Promise((r) => (server.closeAllConnections(), server.close(() => r()))),
   };
+}
+
+/** A loopback server that misbehaves on every request (issue 13 finding 3); counts requests and bytes sent. */
+async function hostile(handler: (req: http.IncomingMessage, res: http.ServerResponse) => void): Promise<{ url: string; requests: () => number; sent: () => number; close: () => Promise<void> }> {
+  let requests = 0;
+  let sent = 0;
+  const server = http.createServer((req, res) => {
+    requests++;
+    const write = res.write.bind(res);
+    res.write = ((chunk: Buffer, ...rest: never[]) => ((sent += chunk.length), write(chunk, ...rest))) as typeof res.write;
+    handler(req, res);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/file`, requests: () => requests, sent: () => sent,
+    close: () => new Promise((r) => (server.closeAllConnections(), server.close(() => r()))),
+  };
+}
+
+/** Runs a download that must end on its own; an AbortController stops it after `ms` so a regression fails instead of hanging. */
+async function bounded<T>(ms: number, run: (signal: AbortSignal) => Promise<T>): Promise<{ result?: T; error?: unknown; ms: number; signal: AbortSignal }> {
+  const ac = new AbortController();
+  const t = setTimeout(() => ac.abort(), ms);
+  const t0 = Date.now();
+  try {
+    return { result: await run(ac.signal), ms: Date.now() - t0, signal: ac.signal };
+  } catch (error) {
+    return { error, ms: Date.now() - t0, signal: ac.signal };
+  } finally {
+    clearTimeout(t);
+  }
 }
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
@@ -170,6 +203,89 @@ describe('extension/core/models: downloader (loopback server only)', () => {
 
   it('refuses plain http to anything but this machine, before connecting', async () => {
     await assert.rejects(downloadFile({ url: 'http://example.com/m.gguf', dest: path.join(dir, 'x') }), (e: unknown) => e instanceof DownloadError && e.code === 'insecure');
+  });
+
+  describe('against a hostile server (issue 13 finding 3)', () => {
+    it('a server that accepts and never answers fails after the header timeout, not when the user cancels', async () => {
+      const s = await hostile(() => undefined); // headers never come
+      try {
+        const r = await bounded(5000, (signal) => downloadFile({ url: s.url, dest: path.join(dir, 'm'), signal, headerTimeoutMs: 150, maxRetries: 1, retryDelayMs: 1 }));
+        assert.ok(r.error instanceof DownloadError && r.error.code === 'network' && /no response from 127\.0\.0\.1:\d+ within 0\.2 s/.test(r.error.message), String(r.error));
+        assert.equal(s.requests(), 2, 'one try and one retry');
+        assert.ok(r.ms < 3000, `${r.ms} ms`);
+      } finally {
+        await s.close();
+      }
+    });
+
+    it('a body that stalls fails after the idle timeout', async () => {
+      const s = await hostile((_req, res) => {
+        res.writeHead(200, { 'content-length': 1000 });
+        res.write(Buffer.alloc(10)); // then nothing
+      });
+      try {
+        const r = await bounded(5000, (signal) => downloadFile({ url: s.url, dest: path.join(dir, 'm'), signal, idleTimeoutMs: 150, maxRetries: 1, retryDelayMs: 1 }));
+        assert.ok(r.error instanceof DownloadError && r.error.code === 'network' && /no data received for 0\.2 s/.test(r.error.message), String(r.error));
+        assert.ok(r.ms < 3000, `${r.ms} ms`);
+      } finally {
+        await s.close();
+      }
+    });
+
+    it('counts retries per download: bytes that arrive and are discarded do not reset the counter; no listener leaks', async () => {
+      // Ignores Range, sends 100 of its 1,000 bytes and cuts: every attempt "progresses" from 0 to 100.
+      const s = await hostile((_req, res) => {
+        res.writeHead(200, { 'content-length': 1000 });
+        res.write(Buffer.alloc(100, 7), () => res.socket?.destroy());
+      });
+      try {
+        const r = await bounded(5000, (signal) => downloadFile({ url: s.url, dest: path.join(dir, 'm'), signal, maxRetries: 3, retryDelayMs: 1 }));
+        assert.ok(r.error instanceof DownloadError && r.error.code === 'network' && /failed after 3 retries/.test(r.error.message), String(r.error));
+        assert.equal(s.requests(), 4, 'the first try and 3 retries, then stop');
+        assert.equal(getEventListeners(r.signal, 'abort').length, 0, 'every abort listener is removed when the download ends');
+      } finally {
+        await s.close();
+      }
+    });
+
+    it('stops at the expected size + 0: an endless body or an oversized Content-Length writes nothing past it', async () => {
+      let maxPart = 0;
+      const dest = path.join(dir, 'm');
+      const endless = await hostile((_req, res) => {
+        res.writeHead(200); // chunked, no length
+        const chunk = Buffer.alloc(64 * 1024, 1);
+        const pump = (): void => {
+          if (res.destroyed) return;
+          try {
+            maxPart = Math.max(maxPart, fs.statSync(`${dest}.part`).size);
+          } catch { /* not created yet */ }
+          if (res.write(chunk)) setImmediate(pump);
+          else res.once('drain', pump);
+        };
+        pump();
+      });
+      try {
+        const r = await bounded(5000, (signal) => downloadFile({ url: endless.url, dest, signal, expectedSize: 1000, maxRetries: 1, retryDelayMs: 1 }));
+        assert.ok(r.error instanceof DownloadError && r.error.code === 'size' && /more than the expected 1000 bytes/.test(r.error.message), String(r.error));
+        assert.ok(maxPart <= 1000, `the .part file reached ${maxPart} bytes`);
+        assert.ok(!fs.existsSync(`${dest}.part`) && !fs.existsSync(dest), 'nothing is left behind');
+        assert.equal(endless.requests(), 1, 'a size error is not retried');
+        assert.ok(endless.sent() < 16 * 1024 * 1024, `the connection was dropped (server wrote ${endless.sent()} bytes)`);
+      } finally {
+        await endless.close();
+      }
+      const big = await hostile((_req, res) => {
+        res.writeHead(200, { 'content-length': 5000 });
+        res.end(Buffer.alloc(5000, 2));
+      });
+      try {
+        const r = await bounded(5000, (signal) => downloadFile({ url: big.url, dest, signal, expectedSize: 1000 }));
+        assert.ok(r.error instanceof DownloadError && r.error.code === 'size' && /announced 5000 bytes .* 1000 were expected/.test(r.error.message), String(r.error));
+        assert.ok(!fs.existsSync(`${dest}.part`));
+      } finally {
+        await big.close();
+      }
+    });
   });
 
   it('the catalog lists real Hugging Face files with sizes and SHA-256 digests', () => {
