@@ -22,9 +22,12 @@ port.on('message', (raw: unknown) => {
     return;
   }
   if (m.type === 'shutdown') {
-    // Free the GPU device before the thread goes away, then end the thread.
+    // Free the GPU device, let Dawn settle its outstanding promises (a thread ending with one pending
+    // aborts the whole process), then end the thread.
     service.dispose();
-    process.exit(0);
+    port.close();
+    setTimeout(() => process.exit(0), 200);
+    return;
   }
   service.handle(m);
 });
