@@ -9,7 +9,7 @@
 // request starts a fresh worker, which reloads the model with the usual progress.
 import { Worker } from 'node:worker_threads';
 import * as path from 'node:path';
-import type { AnswerBackend, AnswerEvents, AnswerRequest, AnswerResult, ModelInfo } from '../vscode/answer-backend';
+import type { AnswerBackend, AnswerEvents, AnswerRequest, AnswerResult, ModelInfo, SummarizeRequest } from '../vscode/answer-backend';
 import type { AssistantSettings } from '../core/chat/settings';
 import type { EditorContext } from '../core/context/gather';
 import type { FileEntry, FileSource } from '../core/workspace/types';
@@ -57,6 +57,8 @@ interface Pending {
   events: AnswerEvents;
   resolve(r: AnswerResult): void;
   reject(e: Error): void;
+  /** The summary request's confirmLarge, answered for the worker's askConfirm. */
+  confirmLarge?: SummarizeRequest['confirmLarge'];
 }
 
 /**
@@ -196,7 +198,10 @@ export class WorkerBackend implements AnswerBackend, ModelStatusSource {
     if (req.signal.aborted) return Promise.reject(new CancelledError());
     const id = this.nextId++;
     const worker = this.ensureWorker();
-    const { signal, ...wire } = req;
+    const { signal, ...rest } = req;
+    // Callbacks cannot cross the boundary: a summary's confirmLarge becomes a flag, asked back by message.
+    const confirmLarge = rest.kind === 'summarize' ? rest.confirmLarge : undefined;
+    const wire = rest.kind === 'summarize' ? { ...rest, confirmLarge: confirmLarge !== undefined } : rest;
     const source = this.deps.source();
     let stopTimer: NodeJS.Timeout | undefined;
     const onAbort = (): void => {
@@ -220,7 +225,7 @@ export class WorkerBackend implements AnswerBackend, ModelStatusSource {
       }, this.graceMs());
     };
     signal.addEventListener('abort', onAbort, { once: true });
-    const result = new Promise<AnswerResult>((resolve, reject) => this.pending.set(id, { events, resolve, reject }));
+    const result = new Promise<AnswerResult>((resolve, reject) => this.pending.set(id, { events, resolve, reject, confirmLarge }));
     this.post({
       type: 'answer', id, request: wire as WireRequest, settings: this.deps.settings(), editor: this.deps.editor(),
       source: source ? { key: this.keyOf(source), rootLabel: source.rootLabel } : null,
@@ -358,6 +363,18 @@ export class WorkerBackend implements AnswerBackend, ModelStatusSource {
       case 'token':
         this.pending.get(m.id)?.events.token(m.text);
         return;
+      case 'part':
+        this.pending.get(m.id)?.events.part?.(m.part);
+        return;
+      case 'askConfirm': {
+        const ask = this.pending.get(m.id)?.confirmLarge;
+        const id = m.id;
+        void (ask ? ask(m.plan) : Promise.resolve(true)).then(
+          (ok) => this.post({ type: 'confirmed', id, ok }),
+          () => this.post({ type: 'confirmed', id, ok: false }),
+        );
+        return;
+      }
       case 'done':
         this.pending.get(m.id)?.resolve(m.result);
         return;
