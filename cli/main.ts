@@ -1,5 +1,6 @@
 // `selfextend` command-line entry: each subcommand lives in cli/commands/<name>.ts and exports `run`.
 import { commands } from './commands/index';
+import { terminalSafe } from '../extension/core/workspace/names';
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
@@ -25,7 +26,8 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    process.stderr.write(`selfextend: ${err instanceof Error ? err.message : String(err)}\n`);
+    // Messages may quote file names from a repository: no terminal escape sequences get through.
+    process.stderr.write(`selfextend: ${terminalSafe(err instanceof Error ? err.message : String(err))}\n`);
     if (process.env['SELFEXTEND_DEBUG'] && err instanceof Error) process.stderr.write(`${err.stack}\n`);
     process.exitCode = 1;
   },

@@ -4,8 +4,9 @@
 import * as path from 'node:path';
 import type { CliCommand } from '../command';
 import { parse, intFlag, numberFlag, rangeIntFlag, type Options } from '../args';
-import { NodeFileSource } from '../../extension/core/workspace';
-import { DEFAULT_SETTINGS, normalizeSettings, type AnswerResult, type AssistantSettings } from '../../extension/core/chat';
+import { displayName, NodeFileSource, terminalSafe } from '../../extension/core/workspace';
+import { DEFAULT_SETTINGS, normalizeSettings, type AssistantSettings } from '../../extension/core/chat/settings';
+import type { AnswerResult } from '../../extension/core/chat/chat-session';
 import type { FileSource } from '../../extension/core/workspace/types';
 import type { AnswerEvents, HistoryMessage } from '../../extension/vscode/answer-backend';
 import { WorkerBackend } from '../../extension/backend/client';
@@ -79,7 +80,7 @@ export function cliBackend(v: AssistantFlagValues, usage: string, settings: Assi
   const maxContext = v['max-context'] === undefined ? undefined : intFlag(v['max-context'], '--max-context', 0);
   const backend = new WorkerBackend({
     settings: () => settings, source: () => source, editor: () => undefined,
-    log: (l) => process.stderr.write(`${l}\n`), worker: { maxContext },
+    log: (l) => process.stderr.write(`${terminalSafe(l)}\n`), worker: { maxContext },
   });
   let last = -1;
   backend.onStatus((s) => {
@@ -103,7 +104,7 @@ export function stderrEvents(onToken?: (t: string) => void): AnswerEvents {
       const line = `${phase === 'reading-repository' ? 'reading repository' : phase}${detail ? `: ${detail}` : ''}${pct}`;
       if (line !== lastKey) {
         lastKey = line;
-        process.stderr.write(`${line}\n`);
+        process.stderr.write(`${terminalSafe(line)}\n`);
       }
     },
     context: () => undefined,
@@ -195,7 +196,7 @@ export const ask: CliCommand = {
             `[files: ${r.files.length}/${r.context.filesListed} (${r.context.mode}); prompt ${r.promptTokens} tokens, ${r.cachedTokens} cached; ` +
               `${r.window.description}; ttft ${r.ttftMs.toFixed(0)} ms; ${r.decodeTps.toFixed(1)} tok/s; ${r.finishReason}]\n`,
           );
-          if (r.context.leftOut.count > 0) process.stderr.write(`[left out ${r.context.leftOut.count} files, e.g. ${r.context.leftOut.examples.slice(0, 5).join(', ')}]\n`);
+          if (r.context.leftOut.count > 0) process.stderr.write(`[left out ${r.context.leftOut.count} files, e.g. ${r.context.leftOut.examples.slice(0, 5).map(displayName).join(', ')}]\n`);
         }
         if (r.finishReason === 'aborted') return 130;
       }

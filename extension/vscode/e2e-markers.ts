@@ -6,6 +6,8 @@
 //   answer-<n>.json         {kind, files, group, window, text, finish, error?, chatId}
 //                           after the n-th answer (1-based, per extension-host session) completed,
 //                           stopped or failed; `files` are the context chip paths, group/window the G/W used.
+//   lm-request-<n>.json     {messages, text, finish, timings|error}  after the n-th language-model provider request
+//   participant-<n>.json    {prompt, command, files, text, finish, timings|error}  after the n-th @selfextend request
 // Writes go to a temp name and are renamed, so a reader never sees half a file. Without the variable
 // nothing is written and nothing here runs.
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
@@ -46,4 +48,22 @@ export function answerMarker(a: CompletedAnswer): Record<string, unknown> {
 
 export function writeAnswerMarker(a: CompletedAnswer, dir = markerDir()): void {
   writeMarker(`answer-${a.index}.json`, answerMarker(a), dir);
+}
+
+/**
+ * E2E only: with E2E_DOWNLOAD_BASE set to an http://127.0.0.1 (or localhost) URL, model downloads go
+ * there instead of the catalog's host, so a test can serve or refuse them on this machine. Anything
+ * else in the variable is ignored: it can never send a download to another host.
+ */
+export function e2eDownloadUrl(fileName: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const base = env.E2E_DOWNLOAD_BASE;
+  if (!base) return undefined;
+  let u: URL;
+  try {
+    u = new URL(base);
+  } catch {
+    return undefined;
+  }
+  if (u.protocol !== 'http:' || (u.hostname !== '127.0.0.1' && u.hostname !== 'localhost')) return undefined;
+  return `${base.replace(/\/+$/, '')}/${encodeURIComponent(fileName)}`;
 }

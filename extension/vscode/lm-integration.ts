@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import type { AnswerBackend, ChatCompletionRequest, HistoryMessage } from './answer-backend';
 import { describeError } from './error-actions';
+import { writeMarker } from './e2e-markers';
 
 // ---- Local declarations of the provider API (absent from @types/vscode 1.99) ----
 interface LmChatInformation {
@@ -17,6 +18,8 @@ interface LmChatInformation {
   tooltip?: string;
   detail?: string;
   capabilities: { imageInput?: boolean; toolCalling?: boolean | number };
+  /** 1.104: listed in the chat's model picker. */
+  isUserSelectable?: boolean;
 }
 interface LmRequestMessage {
   readonly role: number;
@@ -93,7 +96,7 @@ function languageModelProvider(backend: AnswerBackend, onModelChange: vscode.Eve
       return [{
         id: 'selfextend-local', name: `${info.name} (SelfExtend, local)`, family: info.family, version: '1',
         maxInputTokens: info.maxInputTokens, maxOutputTokens: info.maxOutputTokens,
-        tooltip: 'Runs on this machine\'s GPU through WebGPU; nothing leaves the machine.', capabilities: { imageInput: false, toolCalling: false },
+        tooltip: 'Runs on this machine\'s GPU through WebGPU; nothing leaves the machine.', capabilities: { imageInput: false, toolCalling: false }, isUserSelectable: true,
       }];
     },
     async provideLanguageModelChatResponse(_model, messages, options, progress, token) {
@@ -105,17 +108,33 @@ function languageModelProvider(backend: AnswerBackend, onModelChange: vscode.Eve
         maxTokens,
         signal: signalFrom(token),
       };
-      await backend.answer(req, {
-        progress: () => undefined,
-        context: () => undefined,
-        token: (t) => progress.report(new vscode.LanguageModelTextPart(t)),
-      });
+      let text = '';
+      const n = ++lmRequests;
+      try {
+        const res = await backend.answer(req, {
+          progress: () => undefined,
+          context: () => undefined,
+          token: (t) => {
+            text += t;
+            progress.report(new vscode.LanguageModelTextPart(t));
+          },
+        });
+        writeMarker(`lm-request-${n}.json`, { messages: req.messages.length, text, finish: res.finish, timings: res.timings });
+      } catch (e) {
+        const err = describeError(e);
+        writeMarker(`lm-request-${n}.json`, { messages: req.messages.length, text, finish: err.cancelled ? 'stopped' : 'error', error: err.message });
+        throw e;
+      }
     },
     async provideTokenCount(_model, text) {
       return backend.countTokens(typeof text === 'string' ? text : partsText(text.content));
     },
   };
 }
+
+/** Requests served per extension-host session, numbering the e2e marker files (e2e-markers.ts). */
+let lmRequests = 0;
+let participantRequests = 0;
 
 function participantHandler(backend: AnswerBackend, uriOf: (relPath: string) => vscode.Uri | undefined): vscode.ChatRequestHandler {
   return async (request, context, response, token) => {
@@ -128,6 +147,8 @@ function participantHandler(backend: AnswerBackend, uriOf: (relPath: string) => 
       }
     }
     const referenced = new Set<string>();
+    const n = ++participantRequests;
+    let text = '';
     try {
       const result = await backend.answer(
         { kind: 'ask', chatId: 'participant', question: request.prompt, history, workspace: request.command === 'workspace' || request.command === undefined, signal: signalFrom(token) },
@@ -144,12 +165,17 @@ function participantHandler(backend: AnswerBackend, uriOf: (relPath: string) => 
               if (uri) response.reference(uri);
             }
           },
-          token: (t) => response.markdown(t),
+          token: (t) => {
+            text += t;
+            response.markdown(t);
+          },
         },
       );
+      writeMarker(`participant-${n}.json`, { prompt: request.prompt, command: request.command ?? null, files: [...referenced], text, finish: result.finish, timings: result.timings });
       return { metadata: { finish: result.finish, timings: result.timings } };
     } catch (e) {
       const err = describeError(e);
+      writeMarker(`participant-${n}.json`, { prompt: request.prompt, command: request.command ?? null, files: [...referenced], text, finish: err.cancelled ? 'stopped' : 'error', error: err.message });
       if (err.cancelled) return {};
       return { errorDetails: { message: err.message } };
     }

@@ -2,11 +2,18 @@
 // workspace.findFiles + workspace.fs. files.exclude / search.exclude are applied through findFiles'
 // exclude glob plus an exact post-filter (exclude-rules.ts); every other rule (.gitignore, generated
 // folders, lock files, globs, size, depth, file cap) is core's filterHostListing, the walker's rules.
+//
+// Links: findFiles follows symbolic links (search.followSymlinks defaults to true), so a repository link
+// to /etc/passwd or ~/.ssh would be listed. Every listed file's real path is resolved (file: URIs, with
+// Node, which the extension host has for local and remote-SSH folders alike) and must lie inside a
+// workspace folder's real path; on other file systems, where nothing can resolve a link, a file reached
+// through a link is skipped. read() checks again, as the tree may change between listing and reading.
+import * as fsp from 'node:fs/promises';
 import * as vscode from 'vscode';
 import type { FileEntry, FileSource, ListOptions, ReadOptions, WorkspaceFilterOptions } from '../core/workspace/types';
 import { DEFAULT_MAX_FILES } from '../core/workspace/types';
 import { SkipReport } from '../core/workspace/skip-report';
-import { filterHostListing } from '../core/workspace/host-listing';
+import { filterHostListing, isInsideRoot, type HostStat } from '../core/workspace/host-listing';
 import { throwIfAborted } from '../core/util/abort';
 import { enabledGlobs, excludeMatcher, findFilesExcludeGlob } from './exclude-rules';
 
@@ -29,6 +36,7 @@ export class VscodeFileSource implements FileSource {
   private readonly filters: WorkspaceFilterOptions;
   private readonly maxFiles: number;
   private readonly uriByRel = new Map<string, vscode.Uri>();
+  private realRootsCache: Promise<string[]> | null = null;
 
   constructor(folders: readonly vscode.WorkspaceFolder[], opts: WorkspaceFilterOptions = {}) {
     const multi = folders.length > 1;
@@ -58,6 +66,8 @@ export class VscodeFileSource implements FileSource {
   async *list(opts: ListOptions = {}): AsyncIterable<FileEntry> {
     this.skipped.clear();
     this.uriByRel.clear();
+    this.realRootsCache = null; // folders may have been re-linked since the last listing
+    const realRoots = await this.realRoots();
     let listed = 0;
     for (const root of this.roots) {
       throwIfAborted(opts.signal);
@@ -86,12 +96,17 @@ export class VscodeFileSource implements FileSource {
         uriByLocal.set(local, uri);
         entries.push({ relPath: local, size: 0, uri: uri.toString() });
       }
+      const linkedDirs = new Map<string, Promise<boolean>>();
       const accepted = await filterHostListing(entries, {
-        ...this.filters, maxFiles: this.maxFiles - listed, skipped: this.skipped, pathPrefix: root.prefix, signal: opts.signal,
+        ...this.filters, maxFiles: this.maxFiles - listed, skipped: this.skipped, pathPrefix: root.prefix, signal: opts.signal, realRoots,
         readIgnoreFile: async (local) => new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.joinPath(root.folder.uri, ...local.split('/')))),
         stat: async (e) => {
-          const st = await vscode.workspace.fs.stat(uriByLocal.get(e.relPath)!);
-          return { size: st.size, mtimeMs: st.mtime, isFile: (st.type & vscode.FileType.File) !== 0 };
+          const uri = uriByLocal.get(e.relPath)!;
+          const st = await vscode.workspace.fs.stat(uri);
+          const out: HostStat = { size: st.size, mtimeMs: st.mtime, isFile: (st.type & vscode.FileType.File) !== 0 };
+          if (uri.scheme === 'file') out.realPath = await fsp.realpath(uri.fsPath);
+          else out.viaLink = (st.type & vscode.FileType.SymbolicLink) !== 0 || (await this.underLinkedFolder(root, e.relPath, linkedDirs));
+          return out;
         },
         onProgress: (n) => opts.onProgress?.({ dirsScanned: 0, filesListed: listed + n, skipped: this.skipped.total }),
       });
@@ -101,6 +116,30 @@ export class VscodeFileSource implements FileSource {
         yield e;
       }
     }
+  }
+
+  /** Real paths of the file: workspace folders (links resolved). */
+  private realRoots(): Promise<string[]> {
+    this.realRootsCache ??= Promise.all(
+      this.roots.filter((r) => r.folder.uri.scheme === 'file').map((r) => fsp.realpath(r.folder.uri.fsPath).catch(() => r.folder.uri.fsPath)),
+    );
+    return this.realRootsCache;
+  }
+
+  /** For file systems without real paths: is any folder between the root and this file a link? One stat per folder. */
+  private underLinkedFolder(root: Root, local: string, cache: Map<string, Promise<boolean>>): Promise<boolean> {
+    const cut = local.lastIndexOf('/');
+    if (cut < 0) return Promise.resolve(false);
+    const dir = local.slice(0, cut);
+    let p = cache.get(dir);
+    if (!p) {
+      p = (async () => {
+        const st = await vscode.workspace.fs.stat(vscode.Uri.joinPath(root.folder.uri, ...dir.split('/')));
+        return (st.type & vscode.FileType.SymbolicLink) !== 0 || (await this.underLinkedFolder(root, dir, cache));
+      })();
+      cache.set(dir, p);
+    }
+    return p;
   }
 
   /** Root-relative '/'-separated path of a URI findFiles returned for `root`. */
@@ -113,8 +152,17 @@ export class VscodeFileSource implements FileSource {
 
   async read(relPath: string, opts: ReadOptions = {}): Promise<Uint8Array> {
     throwIfAborted(opts.signal);
+    if (relPath === '' || relPath.split('/').some((s) => s === '..' || s === '.' || s === '')) {
+      throw new Error(`refusing to read '${relPath}': not a workspace-relative path`);
+    }
     const uri = this.uriOf(relPath);
     if (!uri) throw new Error(`'${relPath}' is not in this workspace`);
+    if (uri.scheme === 'file') {
+      const real = await fsp.realpath(uri.fsPath);
+      if (!(await this.realRoots()).some((r) => isInsideRoot(r, real))) throw new Error(`refusing to read '${relPath}': it resolves outside the workspace`);
+    } else if ((await vscode.workspace.fs.stat(uri)).type & vscode.FileType.SymbolicLink) {
+      throw new Error(`refusing to read '${relPath}': it is a link this file system cannot resolve`);
+    }
     // Unsaved editor contents are what the user sees; prefer them over the disk copy.
     const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
     if (doc?.isDirty) return new TextEncoder().encode(doc.getText());

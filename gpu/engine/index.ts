@@ -2,5 +2,6 @@
 export { Engine } from './engine';
 export { GpuModel } from './model';
 export { DeviceLostError, OutOfMemoryError, AbortedError, ModelDisposedError } from './errors';
+export { NonFiniteLogitsError } from '../sampling/gpu-sampler';
 export { engineLiveDevices } from './session';
 export type * from './types';

@@ -11,10 +11,13 @@ import type { ChatMessage, Tokenizer } from '../tokenizer/types';
 import type { SelfExtendParams } from '../attention/types';
 import { resolveSampling, stepSeed } from '../sampling/gpu-sampler';
 import { StopStringMatcher } from './stop-strings';
+import { ReadbackPacer } from './readback-pacer';
 import { DeviceLostError, ModelDisposedError, OutOfMemoryError } from './errors';
 import { kvCapacityFor, outOfMemoryMessage } from './memory';
 import type { Session } from './session';
 import type { StepKind, StepProfiler } from './profile';
+import type { RecordingMode } from './forward';
+import { NonFiniteLogitsError } from '../sampling/gpu-sampler';
 import type { FinishReason, GenerateChunk, GenerateOptions, LoadOptions, Model } from './types';
 
 const PLAIN: SelfExtendParams = { groupSize: 1, neighborWindow: 0 };
@@ -42,6 +45,8 @@ export class GpuModel implements Model {
   private disposed = false;
   /** Times the session was reloaded after a device loss (observable in tests). */
   reloads = 0;
+  private readonly pacer = new ReadbackPacer();
+  private recordingMode: RecordingMode = 'prepared';
   /** Benchmark hooks around each recorded step (`bench --profile`); null in normal use. */
   profiler: StepProfiler | null = null;
 
@@ -51,6 +56,15 @@ export class GpuModel implements Model {
     this.tokenizer = deps.tokenizer;
     this.session = session;
     this.deviceInfo = session.ctx.info;
+  }
+
+  /** How forwards are recorded (forward.ts): 'prepared' (one pass, pipelined decode) or the original 'per-kernel' (bench A/B). */
+  get recording(): RecordingMode {
+    return this.recordingMode;
+  }
+  set recording(mode: RecordingMode) {
+    this.recordingMode = mode;
+    if (this.session) this.session.forward.recording = mode;
   }
 
   get device(): DeviceInfo {
@@ -123,6 +137,7 @@ export class GpuModel implements Model {
     this.session = null;
     this.cache = [];
     this.session = await this.deps.reload();
+    this.session.forward.recording = this.recordingMode;
     this.deviceInfo = this.session.ctx.info;
     this.reloads++;
     return this.session;
@@ -317,50 +332,94 @@ export class GpuModel implements Model {
       timings.decodeMs = performance.now() - td;
       timings.decodeTps = generated > 1 ? ((generated - 1) * 1000) / Math.max(timings.decodeMs, 1e-3) : 0;
     };
-    for (;;) {
-      const tok = next;
-      generated++;
-      out.push(tok);
-      updateDecode();
-      if (this.tokenizer.stopIds.has(tok)) {
-        yield chunkOf(stops.flush() + decoder.flush(), [tok], 'stop-token');
-        return;
-      }
-      const r = stops.push(decoder.push(tok));
-      if (r.stopped) {
-        yield chunkOf(r.emit, [tok], 'stop-string');
-        return;
-      }
-      const pos = this.cache.length;
-      let finish: FinishReason | undefined;
-      if (generated >= maxTokens) finish = 'length';
-      else if (pos + 1 > maxCtx) finish = 'context-full';
-      else if (opts.signal?.aborted) finish = 'aborted';
-      if (finish) {
-        const tail = stops.push(decoder.flush());
-        yield chunkOf(r.emit + tail.emit + (tail.stopped ? '' : stops.flush()), [tok], tail.stopped ? 'stop-string' : finish);
-        return;
-      }
-      yield chunkOf(r.emit, [tok]);
-      if (opts.signal?.aborted) {
-        yield chunkOf(stops.flush(), [], 'aborted');
-        return;
-      }
-      // An answer without a token budget outgrows its reserve: grow geometrically (few grow-and-copies).
-      if (pos + 1 > s.attention.capacity) await this.ensureKv(s, Math.min(maxCtx, Math.max(pos + ANSWER_RESERVE, Math.ceil(s.attention.capacity * 1.25))), se, false);
-      // One decode step: forward the token, sample the next one, read back one u32.
-      const scope = this.record(s, (enc) => {
-        s.forward.encode(enc, [tok], pos, se, 'last');
-        // The sampler reads only the last repeatLastN ids; copying the whole context each step would grow with it.
-        const n = params.repeatLastN;
-        s.sampler.encode(enc, s.forward.logits, 0, params, n > 0 ? [...ids.slice(-n), ...out.slice(-n)] : [], stepSeed(seed, generated));
-      }, 'decode', generated);
-      this.profiler?.readStart(generated);
-      next = await s.sampler.read();
-      this.profiler?.readDone(generated);
-      await GpuModel.check(scope);
+    // Pipelined decode (the default recording, no repetition penalty): step k+1 forwards token k straight
+    // from the sampler's GPU output, so it is recorded and submitted before token k is read back; stop
+    // tokens and strings are then checked one step late. A step submitted for a token that turns out to
+    // be the last writes a KV entry past the cache, which is never reused and later overwritten.
+    // With a repetition penalty each step needs the previous ids on the CPU: one step at a time.
+    const pipelined = s.forward.recording === 'prepared' && !(params.repeatPenalty !== 1 && params.repeatLastN > 0);
+    const pacer = this.pacer;
+    /** Submitted steps whose ids were not read yet, oldest first (at most two). */
+    const queued: Array<{ step: number; scope: Promise<GPUError | null>; submittedAt: number }> = [];
+    let lastDone = performance.now();
+    const submitStep = (step: number, tok: number, pos: number): void => {
+      const scope = this.record(
+        s,
+        (enc) => {
+          if (pipelined) s.forward.encodeFromGpuId(enc, s.sampler.idBuffer, pos, se);
+          else s.forward.encode(enc, [tok], pos, se, 'last');
+          // The sampler reads only the last repeatLastN ids; copying the whole context each step would grow with it.
+          const n = params.repeatLastN;
+          const recent = !pipelined && n > 0 ? [...ids.slice(-n), ...out.slice(-n)] : [];
+          s.sampler.encode(enc, s.forward.logits, 0, params, recent, stepSeed(seed, step), step % 2);
+        },
+        'decode',
+        step,
+      );
+      queued.push({ step, scope, submittedAt: performance.now() });
+    };
+    const readStep = async (): Promise<number> => {
+      const p = queued.shift()!;
+      const start = Math.max(p.submittedAt, lastDone);
+      await pacer.wait(start);
+      this.profiler?.readStart(p.step);
+      const t = performance.now();
+      const id = await s.sampler.read(p.step % 2);
+      lastDone = performance.now();
+      pacer.observe(lastDone - t, lastDone - start);
+      this.profiler?.readDone(p.step);
+      await GpuModel.check(p.scope);
       if (s.lost) throw new DeviceLostError(s.lost.reason);
-      this.cache.push(tok);
+      return id;
+    };
+    /** Steps recorded ahead and no longer needed: their results are dropped, their errors not reported. */
+    const discard = (): void => {
+      for (const q of queued.splice(0)) void q.scope.catch(() => null);
+    };
+    try {
+      for (;;) {
+        const tok = next;
+        generated++;
+        out.push(tok);
+        updateDecode();
+        if (this.tokenizer.stopIds.has(tok)) {
+          yield chunkOf(stops.flush() + decoder.flush(), [tok], 'stop-token');
+          return;
+        }
+        const r = stops.push(decoder.push(tok));
+        if (r.stopped) {
+          yield chunkOf(r.emit, [tok], 'stop-string');
+          return;
+        }
+        const pos = this.cache.length;
+        let finish: FinishReason | undefined;
+        if (generated >= maxTokens) finish = 'length';
+        else if (pos + 1 > maxCtx) finish = 'context-full';
+        else if (opts.signal?.aborted) finish = 'aborted';
+        if (finish) {
+          const tail = stops.push(decoder.flush());
+          yield chunkOf(r.emit + tail.emit + (tail.stopped ? '' : stops.flush()), [tok], tail.stopped ? 'stop-string' : finish);
+          return;
+        }
+        // The step forwarding `tok` (and, pipelined, the one after it) goes to the GPU before `tok` is
+        // handed out and before its successor is read back.
+        // An answer without a token budget outgrows its KV reserve: grow geometrically (few grow-and-copies).
+        // Pipelined, the step after this one needs its slot too. Steps already queued wrote into the old
+        // cache; the grow copies after them on the queue.
+        const need = pipelined && pos + 2 <= maxCtx ? pos + 2 : pos + 1;
+        if (need > s.attention.capacity) await this.ensureKv(s, Math.min(maxCtx, Math.max(pos + ANSWER_RESERVE, Math.ceil(s.attention.capacity * 1.25))), se, false);
+        if (queued.length === 0) submitStep(generated, tok, pos);
+        if (pipelined && queued.length === 1 && generated + 1 < maxTokens && pos + 2 <= Math.min(maxCtx, s.attention.capacity)) submitStep(generated + 1, -1, pos + 1);
+        yield chunkOf(r.emit, [tok]);
+        if (opts.signal?.aborted) {
+          yield chunkOf(stops.flush(), [], 'aborted');
+          return;
+        }
+        next = await readStep();
+        this.cache.push(tok);
+      }
+    } finally {
+      discard();
     }
   }
 
@@ -402,6 +461,7 @@ export class GpuModel implements Model {
         await GpuModel.check(scope);
         const all = new Float32Array(rd.getMappedRange(0, n * V * 4).slice(0));
         rd.unmap();
+        for (let i = 0; i < all.length; i++) if (!Number.isFinite(all[i])) throw new NonFiniteLogitsError();
         for (let r = 0; r < n; r++) rows.push(all.subarray(r * V, (r + 1) * V));
         this.cache.push(...ids.slice(pos, pos + n));
         pos += n;

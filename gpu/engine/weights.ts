@@ -7,6 +7,7 @@ import { GGMLType } from '../gguf/types';
 import type { ModelConfig } from '../model/types';
 import { dequantize } from '../quant/index';
 import { throwIfAborted } from './errors';
+import type { PreparedDispatch } from '../kernels/common';
 
 /** A weight matrix resident on the GPU ([nOut rows of nIn values], possibly split over buffers). */
 export interface GpuMatrix {
@@ -29,6 +30,10 @@ export interface LinearOps {
   encodeMatmul(enc: GPUCommandEncoder, w: GpuMatrix, x: GPUBuffer, y: GPUBuffer, nTokens: number, opts?: { add?: boolean }): void;
   /** out[t, :] = row ids[t] of W (dequantized to f32). */
   encodeEmbedding(enc: GPUCommandEncoder, w: GpuMatrix, ids: GPUBuffer, out: GPUBuffer, nTokens: number): void;
+  /** The dispatches of encodeMatmul, resolved once (pipelines, parameters, bind groups) for replay. */
+  prepareMatmul(w: GpuMatrix, x: GPUBuffer, y: GPUBuffer, nTokens: number, opts?: { add?: boolean; bias?: GPUBuffer; swigluGate?: GPUBuffer }): PreparedDispatch[];
+  /** The dispatches of encodeEmbedding, resolved once for replay. */
+  prepareEmbedding(w: GpuMatrix, ids: GPUBuffer, out: GPUBuffer, nTokens: number): PreparedDispatch[];
 }
 
 export interface LayerWeights {

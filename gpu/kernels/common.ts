@@ -119,6 +119,23 @@ export function f32bits(x: number): number {
   return u32[0];
 }
 
+/** A dispatch with everything resolved: recording it is three calls on a pass, no lookups. */
+export interface PreparedDispatch {
+  pipeline: GPUComputePipeline;
+  bindGroup: GPUBindGroup;
+  x: number;
+  y: number;
+}
+
+/** Records prepared dispatches into an open pass (barriers between them are implicit within a pass). */
+export function recordPrepared(pass: GPUComputePassEncoder, list: readonly PreparedDispatch[]): void {
+  for (const d of list) {
+    pass.setPipeline(d.pipeline);
+    pass.setBindGroup(0, d.bindGroup);
+    pass.dispatchWorkgroups(d.x, d.y);
+  }
+}
+
 /** Records one compute pass with a single dispatch. Bind group entries are bound in order from 0. */
 export function encodeDispatch(
   encoder: GPUCommandEncoder,

@@ -1,6 +1,6 @@
 // Records token selection after the logits kernel so a decode step reads back a single u32.
 import src from './sampling.wgsl';
-import { encodeDispatch, f32bits, getPipeline, grid2d } from '../kernels/common';
+import { f32bits, getPipeline, grid2d } from '../kernels/common';
 
 /** Fully resolved sampling parameters (see resolveSampling for defaults). */
 export interface SamplingParams {
@@ -8,7 +8,7 @@ export interface SamplingParams {
   temperature: number;
   /** 0 disables top-k. */
   topK: number;
-  /** 1 disables top-p. */
+  /** 1 disables top-p; 0 keeps only the top token (greedy). */
   topP: number;
   /** 1 disables the repetition penalty. */
   repeatPenalty: number;
@@ -24,18 +24,21 @@ export interface SamplingInput {
   repeatLastN?: number;
 }
 
-/** Defaults follow llama.cpp's: temperature 0.8, top-k 40, top-p 0.95, no penalty, window 64. */
+/**
+ * Defaults follow llama.cpp's: temperature 0.8, top-k 40, top-p 0.95, no penalty, window 64.
+ * topP = 0 keeps only the top token: the same as greedy (ties go to the lowest id).
+ */
 export function resolveSampling(o: SamplingInput): SamplingParams {
   const temperature = o.temperature ?? 0.8;
   const p: SamplingParams = {
-    greedy: o.greedy === true || temperature <= 0,
+    greedy: o.greedy === true || temperature <= 0 || o.topP === 0,
     temperature,
     topK: Math.max(0, Math.floor(o.topK ?? 40)),
     topP: o.topP ?? 0.95,
     repeatPenalty: o.repeatPenalty ?? 1,
     repeatLastN: Math.max(0, Math.floor(o.repeatLastN ?? 64)),
   };
-  if (!(p.topP > 0 && p.topP <= 1)) throw new Error(`topP must be in (0, 1], got ${o.topP}`);
+  if (!(p.topP >= 0 && p.topP <= 1)) throw new Error(`topP must be in [0, 1] (0 keeps only the top token), got ${o.topP}`);
   if (!(p.repeatPenalty > 0)) throw new Error(`repeatPenalty must be > 0, got ${o.repeatPenalty}`);
   return p;
 }
@@ -43,7 +46,24 @@ export function resolveSampling(o: SamplingInput): SamplingParams {
 const PER_WG = 4096; // logits per argmaxPartial workgroup (matches the shader)
 const MAX_PENALTY_IDS = 4096;
 const LAYOUT: GPUBufferBindingType[] = ['uniform', 'storage', 'storage', 'read-only-storage'];
-const pipe = (device: GPUDevice, entry: string): GPUComputePipeline => getPipeline(device, src, entry, 'sampling', LAYOUT);
+
+/** The logits the sampler was given hold NaN or infinity: the model's weights (or their decoding) are broken. */
+export class NonFiniteLogitsError extends Error {
+  constructor() {
+    super(
+      'The model produced non-finite logits (NaN or infinity), so its output would be garbage. The model file is probably ' +
+        'corrupt or holds NaN/infinite weights: download it again, or try another quantization of the model.',
+    );
+    this.name = 'NonFiniteLogitsError';
+  }
+}
+
+interface SamplerPipelines {
+  penalize: GPUComputePipeline;
+  argmaxPartial: GPUComputePipeline;
+  argmaxFinal: GPUComputePipeline;
+  sample: GPUComputePipeline;
+}
 
 export class GpuSampler {
   private readonly work: GPUBuffer;
@@ -51,9 +71,15 @@ export class GpuSampler {
   private readonly penaltyIds: GPUBuffer;
   private readonly uniforms: GPUBuffer;
   private readonly finalUniforms: GPUBuffer;
-  private readonly readback: GPUBuffer;
+  /** Readback slots: a pipelined decode reads step N's id from one while step N+1 copies into the other. */
+  private readonly readbacks: GPUBuffer[];
   private readonly partials: number;
   private readonly grid: [number, number];
+  /** Pipelines and bind groups held by reference: encode() looks nothing up. */
+  private readonly pipes: SamplerPipelines;
+  private readonly bindGroup: GPUBindGroup;
+  private readonly finalBindGroup: GPUBindGroup;
+  private readonly u = new Uint32Array(8);
 
   constructor(private readonly device: GPUDevice, readonly vocab: number) {
     this.partials = Math.ceil(vocab / PER_WG);
@@ -65,58 +91,75 @@ export class GpuSampler {
     const un = GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST;
     this.uniforms = device.createBuffer({ size: 32, usage: un, label: 'sampler-params' });
     this.finalUniforms = device.createBuffer({ size: 32, usage: un, label: 'sampler-final-params' });
-    this.readback = device.createBuffer({ size: 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'sampler-readback' });
+    this.readbacks = [0, 1].map((i) => device.createBuffer({ size: 8, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: `sampler-readback-${i}` }));
+    const pipe = (entry: string): GPUComputePipeline => getPipeline(device, src, entry, 'sampling', LAYOUT);
+    this.pipes = { penalize: pipe('penalize'), argmaxPartial: pipe('argmaxPartial'), argmaxFinal: pipe('argmaxFinal'), sample: pipe('sample') };
+    const layout = this.pipes.sample.getBindGroupLayout(0);
+    const rest = [this.work, this.scratch, this.penaltyIds].map((buffer, i) => ({ binding: i + 1, resource: { buffer } }));
+    this.bindGroup = device.createBindGroup({ layout, entries: [{ binding: 0, resource: { buffer: this.uniforms } }, ...rest] });
+    this.finalBindGroup = device.createBindGroup({ layout, entries: [{ binding: 0, resource: { buffer: this.finalUniforms } }, ...rest] });
+  }
+
+  /** GPU buffer whose first u32 holds the last sampled id once the recorded work ran (the next step's embedding can read it). */
+  get idBuffer(): GPUBuffer {
+    return this.scratch;
   }
 
   /** Bytes of GPU memory this sampler holds. */
   static memoryBytes(vocab: number): number {
-    return vocab * 4 + Math.ceil(vocab / PER_WG) * 8 + MAX_PENALTY_IDS * 4 + 128;
+    return vocab * 4 + Math.ceil(vocab / PER_WG) * 8 + MAX_PENALTY_IDS * 4 + 144;
   }
 
   /**
    * Records the selection of one token from `logits[rowOffset .. rowOffset + vocab)` and the copy of
    * its id to the readback buffer. `recent` is the repetition-penalty window; `seed` a per-step seed.
    */
-  encode(enc: GPUCommandEncoder, logits: GPUBuffer, rowOffset: number, params: SamplingParams, recent: readonly number[], seed: number): void {
+  encode(enc: GPUCommandEncoder, logits: GPUBuffer, rowOffset: number, params: SamplingParams, recent: readonly number[], seed: number, slot = 0): void {
     const ids = params.repeatPenalty !== 1 && params.repeatLastN > 0 ? [...new Set(recent.slice(-params.repeatLastN))] : [];
     const uniq = Uint32Array.from(ids.slice(0, MAX_PENALTY_IDS));
     if (uniq.length) this.device.queue.writeBuffer(this.penaltyIds, 0, uniq);
-    const u = new Uint32Array([
-      this.vocab,
-      params.topK,
-      seed >>> 0,
-      uniq.length,
-      f32bits(params.temperature),
-      f32bits(params.topP),
-      f32bits(params.repeatPenalty),
-      this.grid[0],
-    ]);
+    const u = this.u;
+    u.set([this.vocab, params.topK, seed >>> 0, uniq.length, f32bits(params.temperature), f32bits(params.topP), f32bits(params.repeatPenalty), this.grid[0]]);
     this.device.queue.writeBuffer(this.uniforms, 0, u);
-    enc.copyBufferToBuffer(logits, rowOffset * 4, this.work, 0, this.vocab * 4);
-    const b = (x: GPUBuffer): GPUBufferBinding => ({ buffer: x });
-    const entries = [b(this.uniforms), b(this.work), b(this.scratch), b(this.penaltyIds)];
-    if (uniq.length) {
-      encodeDispatch(enc, pipe(this.device, 'penalize'), entries, [Math.ceil(uniq.length / 64), 1]);
-    }
     if (params.greedy) {
-      encodeDispatch(enc, pipe(this.device, 'argmaxPartial'), entries, this.grid);
       u[7] = this.partials; // argmaxFinal reads the number of partials from gridX
       this.device.queue.writeBuffer(this.finalUniforms, 0, u);
-      encodeDispatch(enc, pipe(this.device, 'argmaxFinal'), [b(this.finalUniforms), ...entries.slice(1)], [1, 1]);
-    } else {
-      encodeDispatch(enc, pipe(this.device, 'sample'), entries, [1, 1]);
     }
-    enc.copyBufferToBuffer(this.scratch, 0, this.readback, 0, 4);
+    enc.copyBufferToBuffer(logits, rowOffset * 4, this.work, 0, this.vocab * 4);
+    // One pass: penalties, then argmax (two stages) or the stochastic draw.
+    const pass = enc.beginComputePass({ label: 'sampler' });
+    pass.setBindGroup(0, this.bindGroup);
+    if (uniq.length) {
+      pass.setPipeline(this.pipes.penalize);
+      pass.dispatchWorkgroups(Math.ceil(uniq.length / 64));
+    }
+    if (params.greedy) {
+      pass.setPipeline(this.pipes.argmaxPartial);
+      pass.dispatchWorkgroups(this.grid[0], this.grid[1]);
+      pass.setPipeline(this.pipes.argmaxFinal);
+      pass.setBindGroup(0, this.finalBindGroup);
+      pass.dispatchWorkgroups(1);
+    } else {
+      pass.setPipeline(this.pipes.sample);
+      pass.dispatchWorkgroups(1);
+    }
+    pass.end();
+    enc.copyBufferToBuffer(this.scratch, 0, this.readbacks[slot], 0, 8);
   }
 
-  /** Reads the id recorded by the last submitted encode(). */
-  async read(): Promise<number> {
-    await this.readback.mapAsync(GPUMapMode.READ);
+  /** Reads the id recorded by the last submitted encode(); throws NonFiniteLogitsError for NaN/infinite logits. */
+  async read(slot = 0): Promise<number> {
+    const readback = this.readbacks[slot];
+    await readback.mapAsync(GPUMapMode.READ);
+    let id: number;
+    let nonFinite: number;
     try {
-      return new Uint32Array(this.readback.getMappedRange())[0];
+      [id, nonFinite] = new Uint32Array(readback.getMappedRange(0, 8));
     } finally {
-      this.readback.unmap();
+      readback.unmap();
     }
+    if (nonFinite) throw new NonFiniteLogitsError();
+    return id;
   }
 
   /** Convenience: encode, submit and read in one call. */
@@ -128,7 +171,7 @@ export class GpuSampler {
   }
 
   destroy(): void {
-    for (const x of [this.work, this.scratch, this.penaltyIds, this.uniforms, this.finalUniforms, this.readback]) x.destroy();
+    for (const x of [this.work, this.scratch, this.penaltyIds, this.uniforms, this.finalUniforms, ...this.readbacks]) x.destroy();
   }
 }
 

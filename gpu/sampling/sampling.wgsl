@@ -29,6 +29,12 @@ var<workgroup> hist: array<atomic<u32>, 256>;
 var<workgroup> shared_u: u32;
 var<workgroup> shared_k: u32;
 var<workgroup> wf: f32;
+var<workgroup> nonFinite: atomic<u32>;
+
+// NaN or ±infinity (exponent bits all set): the model's output is garbage and the request must fail.
+fn isNonFinite(v: f32) -> bool {
+  return (bitcast<u32>(v) & 0x7f800000u) == 0x7f800000u;
+}
 
 // Repetition penalty (llama.cpp): positive logits divided, negative multiplied; ids are unique.
 @compute @workgroup_size(64)
@@ -50,6 +56,7 @@ fn argmaxPartial(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_in
   var bi = 0xffffffffu;
   for (var i = base + li; i < min(base + PER_WG, p.vocab); i += WG) {
     let v = work[i];
+    if (isNonFinite(v)) { atomicOr(&nonFinite, 1u); }
     if (v > best || bi == 0xffffffffu) { best = v; bi = i; }
   }
   sf[li] = best;
@@ -61,7 +68,8 @@ fn argmaxPartial(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_in
   }
   if (li == 0u) {
     scratch[2u * g] = bitcast<u32>(sf[0]);
-    scratch[2u * g + 1u] = su[0];
+    // bit 31 of the index word flags a non-finite logit in this workgroup's range (ids are < 2^31)
+    scratch[2u * g + 1u] = su[0] | (atomicLoad(&nonFinite) << 31u);
   }
 }
 
@@ -76,7 +84,8 @@ fn better(a: u32, b: u32) {
   }
 }
 
-// Greedy, stage 2: one workgroup reduces the partials; the winner goes to scratch[0].
+// Greedy, stage 2: one workgroup reduces the partials; the winner goes to scratch[0], the non-finite
+// flag (any partial's bit 31) to scratch[1].
 // nPenalty carries the number of partials here (it is not otherwise used in this entry point).
 @compute @workgroup_size(WG)
 fn argmaxFinal(@builtin(local_invocation_index) li: u32) {
@@ -84,7 +93,9 @@ fn argmaxFinal(@builtin(local_invocation_index) li: u32) {
   var bi = 0xffffffffu;
   for (var g = li; g < p.gridX; g += WG) {
     let v = bitcast<f32>(scratch[2u * g]);
-    let i = scratch[2u * g + 1u];
+    let w = scratch[2u * g + 1u];
+    if ((w >> 31u) != 0u) { atomicOr(&nonFinite, 1u); }
+    let i = select(w & 0x7fffffffu, 0xffffffffu, w == 0xffffffffu);
     if (i != 0xffffffffu && (bi == 0xffffffffu || v > best || (v == best && i < bi))) { best = v; bi = i; }
   }
   sf[li] = best;
@@ -95,7 +106,10 @@ fn argmaxFinal(@builtin(local_invocation_index) li: u32) {
     workgroupBarrier();
   }
   workgroupBarrier();
-  if (li == 0u) { scratch[0] = su[0]; }
+  if (li == 0u) {
+    scratch[0] = su[0];
+    scratch[1] = atomicLoad(&nonFinite);
+  }
 }
 
 // Larger float -> larger key, so thresholds on keys are thresholds on logits.
@@ -135,6 +149,7 @@ fn sample(@builtin(local_invocation_index) li: u32) {
   var bi = 0xffffffffu;
   for (var i = lo; i < hi; i++) {
     let v = work[i];
+    if (isNonFinite(v)) { atomicOr(&nonFinite, 1u); }
     if (bi == 0xffffffffu || v > best) { best = v; bi = i; }
   }
   sf[li] = best;
@@ -232,7 +247,10 @@ fn sample(@builtin(local_invocation_index) li: u32) {
   let excl = incl - mine;
   let u = f32(pcg(p.seed) >> 8u) * (1.0 / 16777216.0);
   let t = u * total;
-  if (li == 0u) { scratch[0] = argmaxId; }
+  if (li == 0u) {
+    scratch[0] = argmaxId;
+    scratch[1] = atomicLoad(&nonFinite);
+  }
   storageBarrier();
   workgroupBarrier();
   if (mine > 0.0 && t >= excl && t < incl) {

@@ -50,3 +50,5 @@ fi
 # 3. The driver uses the project's own playwright-core (a devDependency), not a separate copy.
 [ -d "$ROOT/node_modules/playwright-core" ] || { echo "install.sh: run npm ci first (playwright-core missing)" >&2; exit 1; }
 echo "install.sh: ready (code-server $CS_VERSION in $CS_DIR, $(chromium --version 2>/dev/null | head -1))"
+# 4. The second target (code-server 4.104 on Node 22 from npm), cached the same way.
+bash "$ROOT/scripts/e2e/install-latest.sh"

@@ -10,7 +10,7 @@ E2E_HOME=${E2E_HOME:-$ROOT/.e2e}
 VERSION=$(node -p "require('$ROOT/package.json').version")
 VSIX=${1:-$ROOT/out/selfextend-vscode-linux-x64-$VERSION.vsix}
 REPORTS=${E2E_REPORTS:-$ROOT/reports/e2e}
-CS_BIN="$E2E_HOME/cs/node_modules/.bin/code-server"
+CS_BIN=${E2E_CS_BIN:-$E2E_HOME/cs/node_modules/.bin/code-server}   # run-latest.sh points it at code-server 4.104
 [ -x "$CS_BIN" ] || { echo "run.sh: code-server missing; run scripts/e2e/install.sh" >&2; exit 1; }
 [ -f "$VSIX" ] || { echo "run.sh: $VSIX missing; run npm run package -- --target linux-x64" >&2; exit 1; }
 
@@ -42,6 +42,8 @@ printf 'auth: none\ncert: false\n' > "$RUN/config.yaml"   # else code-server cre
 export HOME="$RUN/home" XDG_DATA_HOME="$RUN/xdg-data" XDG_CONFIG_HOME="$RUN/xdg-config" XDG_CACHE_HOME="$RUN/xdg-cache"
 export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-/tmp}   # lavapipe's Vulkan loader wants one
 export E2E_MARKER_DIR="$RUN/markers"               # the extension writes activated.json / answer-<n>.json here
+# Model downloads go to a closed port on this machine (a refused connection): the "offline" check.
+export E2E_DOWNLOAD_BASE="http://127.0.0.1:9"
 # code-server's extension gallery is open-vsx.org; point it at a closed local port so nothing in the run
 # (e.g. a theme or extension search) can reach the network.
 export EXTENSIONS_GALLERY='{"serviceUrl":"http://127.0.0.1:9/vscode/gallery","itemUrl":"http://127.0.0.1:9/vscode/item"}'
@@ -71,6 +73,9 @@ trap cleanup EXIT
 T0=$(ms)
 "${CS[@]}" --install-extension "$VSIX" > "$RUN/install-extension.log" 2>&1 ||
   { cat "$RUN/install-extension.log" >&2; exit 1; }
+for x in ${E2E_EXTRA_VSIX:-}; do # test-only extensions installed beside ours (run-latest.sh: the LM consumer)
+  "${CS[@]}" --install-extension "$x" >> "$RUN/install-extension.log" 2>&1 || { cat "$RUN/install-extension.log" >&2; exit 1; }
+done
 # The model is the passkey GGUF embedded in the package, read from where VS Code installed it: this
 # tests the path (load, prefill, stream), not answer quality.
 MODEL=$(find "$RUN/exts" -path '*selfextend*' -name passkey-char-128.gguf | head -1)
@@ -89,7 +94,7 @@ PORT=$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{
 # setsid: the server becomes the leader of its own process group (its extension host and helpers join
 # it), so cleanup can stop exactly what this run started.
 setsid "${CS[@]}" --auth none --bind-addr "127.0.0.1:$PORT" --disable-telemetry --disable-update-check \
-  --disable-workspace-trust --disable-getting-started-override --disable-proxy \
+  --disable-workspace-trust --disable-getting-started-override --disable-proxy ${E2E_SERVER_ARGS:-} \
   "$RUN/ws" > "$RUN/server.log" 2>&1 &
 SPID=$!
 ready=""
@@ -104,7 +109,7 @@ T2=$(ms)
 export CS_URL="http://127.0.0.1:$PORT/?folder=$RUN/ws" E2E_RUN="$RUN" E2E_WS="$RUN/ws" E2E_REPORTS="$REPORTS"
 export E2E_USER_SETTINGS="$RUN/data/User/settings.json" E2E_SERVER_LOG="$RUN/server.log"
 export E2E_MODEL="$MODEL"
-setsid timeout -k 5 480 node "${E2E_DRIVER:-$ROOT/test/e2e/driver.mjs}" &
+setsid timeout -k 5 1200 node "${E2E_DRIVER:-$ROOT/test/e2e/driver.mjs}" &
 DPID=$!
 wait "$DPID"; RC=$?
 T3=$(ms)

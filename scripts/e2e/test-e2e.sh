@@ -9,5 +9,6 @@ bash scripts/e2e/install.sh
 node scripts/package.mjs --target linux-x64
 rc=0
 bash scripts/e2e/run.sh || rc=$?
+bash scripts/e2e/run-latest.sh || rc=$?   # code-server 4.104 (VS Code 1.104, Node 22): the language-model API
 echo "test:e2e: finished in $(( $(date +%s) - start )) s (rc=$rc)"
 exit $rc

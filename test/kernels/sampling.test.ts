@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { openDevice, type GpuContext } from '../../gpu/device/gpu-device';
 import { storageFrom } from '../../gpu/kernels/common';
-import { GpuSampler, resolveSampling, type SamplingParams } from '../../gpu/sampling/gpu-sampler';
+import { GpuSampler, NonFiniteLogitsError, resolveSampling, type SamplingParams } from '../../gpu/sampling/gpu-sampler';
 import { applyPenaltyRef, argmaxRef, sampleRef, seedToUniform } from '../../gpu/sampling/reference';
 import { rng } from '../helpers/engine-random';
 
@@ -106,4 +106,41 @@ describe('GPU sampling vs CPU reference', () => {
     assert.ok(chi2 < 20.5, `chi2 ${chi2.toFixed(2)}; counts ${counts.join(',')}`);
     s.destroy();
   });
+
+  // Issue 13, finding 2: the settings allow topP = 0, which used to fail every request.
+  it('topP = 0 keeps only the top token (greedy, ties to the lowest id) instead of failing', async () => {
+    const params = resolveSampling({ temperature: 1, topK: 40, topP: 0 });
+    assert.equal(params.greedy, true);
+    assert.throws(() => resolveSampling({ topP: -0.1 }), /topP must be in \[0, 1\]/);
+    assert.throws(() => resolveSampling({ topP: 1.5 }), /topP must be in \[0, 1\]/);
+    const x = new Float32Array([0.5, 3, -1, 3, 2]);
+    const s = new GpuSampler(ctx.device, x.length);
+    const b = logitsBuf(x);
+    for (const seed of [1, 2, 3]) assert.equal(await s.sample(b, 0, params, [], seed), 1);
+    s.destroy();
+    b.destroy();
+  });
+
+  // Issue 13, finding 10: NaN or infinite logits (broken weights) must fail the request, not sample garbage.
+  for (const [what, bad] of [['NaN', NaN], ['+infinity', Infinity], ['-infinity', -Infinity]] as const) {
+    for (const greedy of [true, false]) {
+      it(`${what} among 4,100 logits fails the ${greedy ? 'greedy' : 'stochastic'} draw with NonFiniteLogitsError`, async () => {
+        const V = 4100; // two argmax partials; the bad value sits in the second
+        const x = Float32Array.from({ length: V }, (_, i) => Math.sin(i));
+        x[4099] = bad;
+        const s = new GpuSampler(ctx.device, V);
+        const b = logitsBuf(x);
+        const params = resolveSampling(greedy ? { greedy: true } : { temperature: 0.8, topK: 40, topP: 0.95 });
+        await assert.rejects(s.sample(b, 0, params, [], 7), (e: unknown) => e instanceof NonFiniteLogitsError && /non-finite logits/.test(e.message));
+        // the same sampler works again on finite logits
+        x[4099] = 0;
+        const ok = logitsBuf(x);
+        const got = await s.sample(ok, 0, resolveSampling({ greedy: true }), [], 7);
+        assert.equal(got, argmaxRef(x));
+        s.destroy();
+        b.destroy();
+        ok.destroy();
+      });
+    }
+  }
 });

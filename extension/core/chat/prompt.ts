@@ -4,6 +4,7 @@
 import type { Model } from '../../../gpu/engine/types';
 import { ChatTemplateError } from '../../../gpu/tokenizer/template-limits';
 import type { ChatMessage } from '../../../gpu/tokenizer/types';
+import { displayName } from '../workspace/names';
 
 export const SYSTEM_PROMPT =
   'You are a careful assistant for a software repository. Answer using the repository files provided ' +
@@ -18,7 +19,7 @@ export function systemMessage(repository: string, system = SYSTEM_PROMPT): ChatM
 export function userMessage(question: string, selection?: { label: string; text: string }): ChatMessage {
   if (!selection || selection.text.trim() === '') return { role: 'user', content: question };
   const fence = selection.text.includes('```') ? '~~~~' : '```';
-  return { role: 'user', content: `Selected code (${selection.label}):\n${fence}\n${selection.text}\n${fence}\n\n${question}` };
+  return { role: 'user', content: `Selected code (${displayName(selection.label)}):\n${fence}\n${selection.text}\n${fence}\n\n${question}` };
 }
 
 /** Prompt tokens, and why the prompt is not in the model's own chat format when it is not. */

@@ -7,6 +7,7 @@
 import type { Model } from '../../../gpu/engine/types';
 import type { ChatMessage } from '../../../gpu/tokenizer/types';
 import { languageOf, fenceFor } from '../context/language';
+import { displayName } from '../workspace/names';
 import { isCancellation, throwIfAborted } from '../util/abort';
 import { encodeMessages, tokenCounter } from './prompt';
 import { runGeneration, type GenerationStats } from './generation';
@@ -263,7 +264,7 @@ export async function summarizeText(
       return stats;
     };
 
-    let what = `${opts.label}`;
+    let what = displayName(opts.label); // a file name: untrusted text
     let finalStats: GenerationStats | undefined;
     try {
       // Each level shrinks the text (parts of `partRoom` tokens become summaries of at most `partAnswer`).
@@ -306,7 +307,7 @@ export async function summarizeText(
           summaries.push(level === 1 ? `Part ${i + 1} (lines ${p.startLine}-${p.endLine}): ${summary}` : summary);
         }
         text = summaries.join('\n\n');
-        what = opts.label;
+        what = displayName(opts.label);
         // Part summaries are usually shorter than their limit: the rest of the plan may shrink.
         tracker.replan(planRequests(count(text), b, fixed).requests);
       }

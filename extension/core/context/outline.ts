@@ -1,5 +1,7 @@
 // A file-tree outline of the listed files, bounded in lines: folders that would not fit are shown
 // collapsed with their file count. Depends only on the file list, so it is stable across questions.
+// Names are shown through displayName: a newline in a file name must not add a line of its own.
+import { displayName } from '../workspace/names';
 
 interface Dir {
   dirs: Map<string, Dir>;
@@ -32,7 +34,7 @@ export function buildOutline(paths: readonly string[], maxLines: number): string
   const pushChildren = (dir: Dir, indent: string): void => {
     const items: Item[] = [];
     for (const [name, sub] of [...dir.dirs.entries()].sort((a, b) => cmp(a[0], b[0]))) items.push({ kind: 'dir', name, dir: sub, indent });
-    for (const f of [...dir.files].sort(cmp)) items.push({ kind: 'line', text: `${indent}${f}` });
+    for (const f of [...dir.files].sort(cmp)) items.push({ kind: 'line', text: `${indent}${displayName(f)}` });
     for (let i = items.length - 1; i >= 0; i--) stack.push(items[i]!);
   };
   pushChildren(root, '');
@@ -48,11 +50,11 @@ export function buildOutline(paths: readonly string[], maxLines: number): string
     const cost = it.dir.total + it.dir.dirs.size + 1;
     // Half the remaining room at most, so one huge folder cannot hide all its siblings.
     if (cost <= remaining && cost <= Math.max(8, remaining / 2)) {
-      lines.push(`${it.indent}${it.name}/`);
+      lines.push(`${it.indent}${displayName(it.name)}/`);
       remaining--;
       pushChildren(it.dir, `${it.indent}  `);
     } else {
-      lines.push(`${it.indent}${it.name}/ (${it.dir.total} files)`);
+      lines.push(`${it.indent}${displayName(it.name)}/ (${it.dir.total} files)`);
       remaining--;
     }
   }

@@ -1,4 +1,5 @@
 // Counts and a few examples per skip reason, so users can see why a file is not in the context.
+import { displayName } from './names';
 
 export type SkipReason =
   | 'gitignore'
@@ -14,7 +15,9 @@ export type SkipReason =
   | 'not-regular'
   | 'unreadable'
   | 'max-depth'
-  | 'max-files';
+  | 'max-files'
+  /** An ignore file (the example) had rules past the bounds of ignore-rules.ts; those rules were not applied. */
+  | 'ignore-rules-capped';
 
 export interface SkipSummary {
   total: number;
@@ -69,8 +72,8 @@ export class SkipReport {
   /** One line per reason, e.g. "binary: 3 (img.ts, a.bin)". */
   format(): string {
     const s = this.summary();
-    const lines = Object.entries(s.byReason).map(([k, v]) => `${k}: ${v.count} (${v.examples.join(', ')}${v.count > v.examples.length ? ', …' : ''})`);
-    if (s.lossyDecoded.count > 0) lines.push(`non-UTF-8 decoded lossily: ${s.lossyDecoded.count} (${s.lossyDecoded.examples.join(', ')})`);
+    const lines = Object.entries(s.byReason).map(([k, v]) => `${k}: ${v.count} (${v.examples.map(displayName).join(', ')}${v.count > v.examples.length ? ', …' : ''})`);
+    if (s.lossyDecoded.count > 0) lines.push(`non-UTF-8 decoded lossily: ${s.lossyDecoded.count} (${s.lossyDecoded.examples.map(displayName).join(', ')})`);
     return lines.join('\n');
   }
 }

@@ -15,7 +15,7 @@
 import type { GpuContext } from '../../device/gpu-device';
 import { loadDawn } from '../../device/dawn';
 import { GGMLType } from '../../gguf/types';
-import { bufferId } from '../common';
+import { bufferId, recordPrepared, type PreparedDispatch } from '../common';
 import { buildShader, type LinearKernelKind } from './shader';
 import type { GpuWeight, WeightChunk } from './upload';
 
@@ -32,6 +32,10 @@ export interface LinearOptions {
   add?: boolean;
   /** Force a kernel (tests, benchmarks); default 'auto'. */
   kernel?: 'auto' | 'matvec' | 'matmul';
+  /** Epilogue: y[t][row] (+)= W·x + bias[row] (fuses a bias add; at least nOut values). */
+  bias?: GPUBuffer;
+  /** Epilogue: y[t][row] (+)= silu(gate[t][row]) · (W·x) (fuses SwiGLU; gate laid out like y). */
+  swigluGate?: GPUBuffer;
 }
 
 export interface EmbeddingOptions {
@@ -126,6 +130,7 @@ export class LinearKernels {
         { binding: 2, visibility: GPUShaderStage.COMPUTE, buffer: storage('read-only-storage') },
         { binding: 3, visibility: GPUShaderStage.COMPUTE, buffer: storage('read-only-storage') },
         { binding: 4, visibility: GPUShaderStage.COMPUTE, buffer: storage('storage') },
+        { binding: 5, visibility: GPUShaderStage.COMPUTE, buffer: storage('read-only-storage') },
       ],
     });
     this.layout = this.device.createPipelineLayout({ bindGroupLayouts: [this.bgl] });
@@ -133,7 +138,16 @@ export class LinearKernels {
 
   /** y[t][row] (+)= sum_k W[row][k] x[t][k] for t < nTokens. */
   encodeMatVec(target: Target, w: GpuWeight, x: GPUBuffer, y: GPUBuffer, nTokens: number, opts: LinearOptions = {}): void {
-    if (nTokens <= 0) return;
+    const list = this.prepareMatVec(w, x, y, nTokens, opts);
+    if (list.length) this.withPass(target, (pass) => recordPrepared(pass, list));
+  }
+
+  /**
+   * The dispatches encodeMatVec would record, with their pipelines, parameters and bind groups resolved:
+   * an engine that replays the same shapes every step prepares them once and records them by reference.
+   */
+  prepareMatVec(w: GpuWeight, x: GPUBuffer, y: GPUBuffer, nTokens: number, opts: LinearOptions = {}): PreparedDispatch[] {
+    if (nTokens <= 0) return [];
     const xOffset = opts.xOffset ?? 0;
     const xStride = opts.xStride ?? w.nIn;
     const yOffset = opts.yOffset ?? 0;
@@ -143,45 +157,53 @@ export class LinearKernels {
     this.checkExtent(w.name, 'y', y, yOffset + (nTokens - 1) * yStride + w.nOut);
     const kernel = opts.kernel ?? 'auto';
     const useMatvec = kernel === 'matvec' || (kernel === 'auto' && nTokens <= MATVEC_MAX_TOKENS);
-    this.withPass(target, (pass) => {
-      if (useMatvec) {
-        for (let t0 = 0; t0 < nTokens; t0 += MATVEC_MAX_TOKENS) {
-          const nt = Math.min(MATVEC_MAX_TOKENS, nTokens - t0);
-          const pipeline = this.pipeline('matvec', w.type, nt);
-          for (const c of w.chunks) {
-            const groups = Math.ceil(c.rows / this.rowsFor(nt));
-            this.dispatch(pass, pipeline, w, c, x, y, groups, {
-              nTokens: nt, xOff: xOffset + t0 * xStride, xStride, yOff: yOffset + t0 * yStride, yStride, add: opts.add ? 1 : 0, rowTiles: 0,
-            });
-          }
-        }
-      } else {
-        const pipeline = this.pipeline('matmul', w.type, 0);
+    if (opts.bias && opts.swigluGate) throw new Error(`linear ${w.name}: one epilogue at a time (bias or swigluGate)`);
+    if (opts.bias) this.checkExtent(w.name, 'bias', opts.bias, w.nOut);
+    if (opts.swigluGate) this.checkExtent(w.name, 'swigluGate', opts.swigluGate, yOffset + (nTokens - 1) * yStride + w.nOut);
+    const epi = { buffer: opts.bias ?? opts.swigluGate ?? x, mode: opts.bias ? 1 : opts.swigluGate ? 2 : 0 };
+    const out: PreparedDispatch[] = [];
+    if (useMatvec) {
+      for (let t0 = 0; t0 < nTokens; t0 += MATVEC_MAX_TOKENS) {
+        const nt = Math.min(MATVEC_MAX_TOKENS, nTokens - t0);
+        const pipeline = this.pipeline('matvec', w.type, nt);
         for (const c of w.chunks) {
-          const rowTiles = Math.ceil(c.rows / MATMUL_TM);
-          const groups = rowTiles * Math.ceil(nTokens / MATMUL_TN);
-          this.dispatch(pass, pipeline, w, c, x, y, groups, { nTokens, xOff: xOffset, xStride, yOff: yOffset, yStride, add: opts.add ? 1 : 0, rowTiles });
+          const groups = Math.ceil(c.rows / this.rowsFor(nt));
+          out.push(
+            this.prepare(pipeline, w, c, x, y, groups, {
+              nTokens: nt, xOff: xOffset + t0 * xStride, xStride, yOff: yOffset + t0 * yStride, yStride, add: opts.add ? 1 : 0, rowTiles: 0, epi,
+            }),
+          );
         }
       }
-    });
+    } else {
+      const pipeline = this.pipeline('matmul', w.type, 0);
+      for (const c of w.chunks) {
+        const rowTiles = Math.ceil(c.rows / MATMUL_TM);
+        const groups = rowTiles * Math.ceil(nTokens / MATMUL_TN);
+        out.push(this.prepare(pipeline, w, c, x, y, groups, { nTokens, xOff: xOffset, xStride, yOff: yOffset, yStride, add: opts.add ? 1 : 0, rowTiles, epi }));
+      }
+    }
+    return out;
   }
 
   /** out[t][k] = W[ids[t]][k] (dequantized) for t < nTokens; ids must be < w.nOut. */
   encodeEmbedding(target: Target, w: GpuWeight, ids: GPUBuffer, out: GPUBuffer, nTokens: number, opts: EmbeddingOptions = {}): void {
-    if (nTokens <= 0) return;
+    const list = this.prepareEmbedding(w, ids, out, nTokens, opts);
+    if (list.length) this.withPass(target, (pass) => recordPrepared(pass, list));
+  }
+
+  /** The dispatches encodeEmbedding would record (see prepareMatVec). */
+  prepareEmbedding(w: GpuWeight, ids: GPUBuffer, out: GPUBuffer, nTokens: number, opts: EmbeddingOptions = {}): PreparedDispatch[] {
+    if (nTokens <= 0) return [];
     const idsOffset = opts.idsOffset ?? 0;
     const outOffset = opts.outOffset ?? 0;
     const outStride = opts.outStride ?? w.nIn;
     this.checkExtent(w.name, 'ids', ids, idsOffset + nTokens);
     this.checkExtent(w.name, 'out', out, outOffset + (nTokens - 1) * outStride + w.nIn);
     const pipeline = this.pipeline('embedding', w.type, 0);
-    this.withPass(target, (pass) => {
-      for (const c of w.chunks) {
-        this.dispatch(pass, pipeline, w, c, ids, out, nTokens, {
-          nTokens, xOff: idsOffset, xStride: 0, yOff: outOffset, yStride: outStride, add: 0, rowTiles: 0,
-        });
-      }
-    });
+    return w.chunks.map((c) =>
+      this.prepare(pipeline, w, c, ids, out, nTokens, { nTokens, xOff: idsOffset, xStride: 0, yOff: outOffset, yStride: outStride, add: 0, rowTiles: 0, epi: { buffer: ids, mode: 0 } }),
+    );
   }
 
   /** Compiles the pipelines for these weight types ahead of the first call (optional). */
@@ -250,21 +272,20 @@ export class LinearKernels {
     }
   }
 
-  private dispatch(
-    pass: GPUComputePassEncoder,
+  private prepare(
     pipeline: GPUComputePipeline,
     w: GpuWeight,
     c: WeightChunk,
     x: GPUBuffer,
     y: GPUBuffer,
     groups: number,
-    p: { nTokens: number; xOff: number; xStride: number; yOff: number; yStride: number; add: number; rowTiles: number },
-  ): void {
+    p: { nTokens: number; xOff: number; xStride: number; yOff: number; yStride: number; add: number; rowTiles: number; epi: { buffer: GPUBuffer; mode: number } },
+  ): PreparedDispatch {
     const gx = Math.min(groups, this.maxDim);
     const gy = Math.ceil(groups / gx);
     if (gy > this.maxDim) throw new Error(`linear ${w.name}: ${groups} workgroups exceed this GPU's 2-D dispatch limit`);
     const units = (w.blocksPerRow * w.layout.blockValues) / (4 * w.layout.unitVec4);
-    const values = [w.nIn, c.rows, c.rowStart, p.nTokens, units, c.offX, c.offF, gx, p.xOff, p.xStride, p.yOff, p.yStride, p.add, groups, p.rowTiles, 0];
+    const values = [w.nIn, c.rows, c.rowStart, p.nTokens, units, c.offX, c.offF, gx, p.xOff, p.xStride, p.yOff, p.yStride, p.add, groups, p.rowTiles, p.epi.mode];
     const pkey = values.join(',');
     let pbuf = this.params.get(pkey);
     if (!pbuf) {
@@ -273,7 +294,7 @@ export class LinearKernels {
       pbuf.unmap();
       this.params.set(pkey, pbuf);
     }
-    const bkey = `${bufferId(c.buffer)}|${bufferId(x)}|${bufferId(y)}|${bufferId(pbuf)}`;
+    const bkey = `${bufferId(c.buffer)}|${bufferId(x)}|${bufferId(y)}|${bufferId(pbuf)}|${bufferId(p.epi.buffer)}`;
     let bg = this.bindGroups.get(bkey);
     if (!bg) {
       bg = this.device.createBindGroup({
@@ -284,12 +305,12 @@ export class LinearKernels {
           { binding: 2, resource: { buffer: c.buffer } },
           { binding: 3, resource: { buffer: x, size: this.bindSize(x, 16) } },
           { binding: 4, resource: { buffer: y, size: this.bindSize(y, 4) } },
+          { binding: 5, resource: { buffer: p.epi.buffer, size: this.bindSize(p.epi.buffer, 4) } },
         ],
       });
       this.bindGroups.set(bkey, bg);
     }
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, bg);
-    pass.dispatchWorkgroups(gx, gy);
+    return { pipeline, bindGroup: bg, x: gx, y: gy };
   }
 }
+

@@ -47,20 +47,44 @@ export interface FakeWorkspaceState {
   /** `files.exclude` / `search.exclude` settings. */
   config: Record<string, Record<string, unknown>>;
   findFilesCalls: { pattern: string; exclude: string; max: number }[];
+  /** search.followSymlinks (VS Code's default: true). */
+  followSymlinks?: boolean;
 }
 
 export function createFakeVscode(state: FakeWorkspaceState) {
   const folderOf = (uri: Uri): WorkspaceFolder | undefined =>
     state.folders.find((f) => uri.path === f.uri.path || uri.path.startsWith(`${f.uri.path}/`));
   // Like ripgrep behind findFiles: every file under the folder, the exclude glob applied to
-  // folder-relative paths (a matching folder is not entered), results in no particular order.
-  const walk = (root: string, rel: string, exclude: (p: string) => boolean, out: Uri[], max: number): void => {
-    for (const d of fs.readdirSync(path.join(root, rel), { withFileTypes: true })) {
+  // folder-relative paths (a matching folder is not entered), results in no particular order. Links are
+  // followed, as with VS Code's default search.followSymlinks: true (a link to a folder above is not
+  // entered, as ripgrep detects loops); dangling links and unreadable folders are left out.
+  const walk = (root: string, rel: string, exclude: (p: string) => boolean, out: Uri[], max: number, above: ReadonlySet<string> = new Set()): void => {
+    let dirents: fs.Dirent[];
+    let seen: Set<string>;
+    try {
+      seen = new Set([...above, fs.realpathSync(path.join(root, rel))]);
+      dirents = fs.readdirSync(path.join(root, rel), { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const d of dirents) {
       if (out.length >= max) return;
       const r = rel ? `${rel}/${d.name}` : d.name;
       if (exclude(r)) continue;
-      if (d.isDirectory()) walk(root, r, exclude, out, max);
-      else if (d.isFile()) out.push(Uri.file(path.join(root, r)));
+      let isDir = d.isDirectory();
+      if (d.isSymbolicLink() && state.followSymlinks !== false) {
+        try {
+          const real = fs.realpathSync(path.join(root, r));
+          isDir = fs.statSync(real).isDirectory();
+          if (isDir && seen.has(real)) continue;
+        } catch {
+          continue;
+        }
+      } else if (d.isSymbolicLink()) {
+        continue;
+      }
+      if (isDir) walk(root, r, exclude, out, max, seen);
+      else out.push(Uri.file(path.join(root, r)));
     }
   };
   return {
@@ -90,9 +114,11 @@ export function createFakeVscode(state: FakeWorkspaceState) {
         return all.filter((u) => include(u.path.slice(p.base.uri.path.length + 1))).reverse().slice(0, max);
       },
       fs: {
+        // Like VS Code's disk provider: follows the link and marks it with the SymbolicLink bit.
         async stat(uri: Uri) {
           const st = fs.statSync(uri.path);
-          return { type: st.isFile() ? FileType.File : st.isDirectory() ? FileType.Directory : FileType.Unknown, size: st.size, mtime: st.mtimeMs, ctime: st.ctimeMs };
+          const link = fs.lstatSync(uri.path).isSymbolicLink() ? FileType.SymbolicLink : 0;
+          return { type: (st.isFile() ? FileType.File : st.isDirectory() ? FileType.Directory : FileType.Unknown) | link, size: st.size, mtime: st.mtimeMs, ctime: st.ctimeMs };
         },
         async readFile(uri: Uri): Promise<Uint8Array> {
           return new Uint8Array(fs.readFileSync(uri.path));

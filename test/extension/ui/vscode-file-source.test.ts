@@ -99,6 +99,41 @@ describe('extension/vscode VscodeFileSource (fake vscode API over the real file 
     assert.ok(ex.length > 0 && ex.every((p) => p.startsWith('app/')), ex.join(','));
   });
 
+  it('never lists or reads a file outside the workspace through a link (issue 13 finding 1)', async () => {
+    // VS Code's findFiles follows links (search.followSymlinks: true); the fake does the same.
+    const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'se-vsfs-outside-'));
+    try {
+      write(outside, 'passwd', 'root:x:0:0\n');
+      write(outside, '.ssh/id_rsa', 'PRIVATE KEY\n');
+      fs.symlinkSync(path.join(outside, 'passwd'), path.join(root, 'app/passwd'));
+      fs.symlinkSync(path.join(outside, '.ssh'), path.join(root, 'app/ssh'));
+      fs.symlinkSync(outside, path.join(root, 'app/src/up'));
+      fs.symlinkSync(path.join(root, 'app/src/main.ts'), path.join(root, 'app/alias.ts')); // inside: fine
+      fs.symlinkSync(path.join(root, 'lib/index.ts'), path.join(root, 'app/other-folder.ts')); // another workspace folder
+      state.folders = [folder('app')];
+      const host = new VscodeFileSource(state.folders, { maxFileSize: 4096 });
+      const listed = await paths(host);
+      const appReal = fs.realpathSync(path.join(root, 'app'));
+      for (const p of listed) assert.ok(fs.realpathSync(path.join(root, 'app', p)).startsWith(`${appReal}/`), `${p} resolves outside the workspace`);
+      assert.ok(listed.includes('alias.ts') && listed.includes('src/main.ts'), listed.join(','));
+      assert.ok(!listed.some((p) => /passwd|ssh\/|up\/|other-folder/.test(p)), listed.join(','));
+      assert.equal(host.skipped.countOf('symlink-outside'), 5, JSON.stringify(host.skipped.summary().byReason));
+      await assert.rejects(host.read('passwd'), /resolves outside the workspace/);
+      await assert.rejects(host.read('../lib/index.ts'), /not a workspace-relative path/);
+      // With both folders open, the link into the other folder is inside the workspace.
+      state.folders = [folder('app', 0), folder('lib', 1)];
+      const multi = new VscodeFileSource(state.folders, { maxFileSize: 4096 });
+      const both = await paths(multi);
+      assert.ok(both.includes('app/other-folder.ts') && !both.some((p) => /passwd|ssh\/|up\//.test(p)), both.join(','));
+      // A file swapped for a link after listing is refused at read time.
+      fs.rmSync(path.join(root, 'app/src/keep.tmp'));
+      fs.symlinkSync(path.join(outside, 'passwd'), path.join(root, 'app/src/keep.tmp'));
+      await assert.rejects(host.read('src/keep.tmp'), /resolves outside the workspace/);
+    } finally {
+      fs.rmSync(outside, { recursive: true, force: true });
+    }
+  });
+
   it('caps the listing at maxFiles and stops on abort', async () => {
     state.folders = [folder('app')];
     const host = new VscodeFileSource(state.folders, { maxFiles: 3, maxFileSize: 4096 });
