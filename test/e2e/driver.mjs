@@ -213,7 +213,7 @@ async function main() {
   }
 
   log('opening the workbench');
-  await page.goto(CS_URL, { waitUntil: 'domcontentloaded' });
+  await page.goto(CS_URL, { waitUntil: 'domcontentloaded', timeout: 180000 }); // a loaded CI machine can take over a minute
   await page.waitForSelector('.monaco-workbench', { timeout: 90000 });
 
   let firstAnswer;
