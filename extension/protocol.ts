@@ -109,6 +109,8 @@ export interface ChatViewState {
   busy: boolean;
   model: ModelStatus;
   curatedModels: CuratedModelInfo[];
+  /** Restricted Mode (untrusted workspace): what is limited and why, in words; absent when trusted. */
+  restricted?: string;
 }
 
 export type ProgressPhase = 'idle' | 'loading-model' | 'reading-repository' | 'prefill' | 'generating' | 'summarizing';

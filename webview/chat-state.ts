@@ -18,7 +18,7 @@ export function initialState(): UiState {
 }
 
 function fromViewState(s: ChatViewState, prev: UiState): UiState {
-  return { ...prev, chatId: s.chatId, turns: s.turns, chats: s.chats, busy: s.busy, model: s.model, curatedModels: s.curatedModels, banner: undefined, streamingTurnId: s.busy ? prev.streamingTurnId : undefined };
+  return { ...prev, chatId: s.chatId, turns: s.turns, chats: s.chats, busy: s.busy, model: s.model, curatedModels: s.curatedModels, restricted: s.restricted, banner: undefined, streamingTurnId: s.busy ? prev.streamingTurnId : undefined };
 }
 
 function updateTurn(state: UiState, turnId: string, f: (t: ChatTurn) => ChatTurn): UiState {

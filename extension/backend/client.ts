@@ -9,7 +9,7 @@
 // starts a fresh worker, which reloads the model with the usual progress.
 import { Worker } from 'node:worker_threads';
 import * as path from 'node:path';
-import type { AnswerBackend, AnswerEvents, AnswerRequest, AnswerResult, ModelInfo } from '../vscode/answer-backend';
+import type { AnswerBackend, AnswerEvents, AnswerRequest, AnswerResult, LargeSummaryPlan, ModelInfo, SummarizeRequest } from '../vscode/answer-backend';
 import type { AssistantSettings } from '../core/chat/settings';
 import type { EditorContext } from '../core/context/gather';
 import type { FileEntry, FileSource } from '../core/workspace/types';
@@ -55,6 +55,8 @@ export const STOPPED_BY_RESTART =
 
 interface Pending {
   events: AnswerEvents;
+  /** The summary's confirmLarge, answered when the worker asks (`confirmLarge` → `confirmed`). */
+  confirm?: (plan: LargeSummaryPlan) => Promise<boolean>;
   resolve(r: AnswerResult): void;
   reject(e: Error): void;
 }
@@ -191,7 +193,10 @@ export class WorkerBackend implements AnswerBackend, ModelStatusSource {
     if (req.signal.aborted) return Promise.reject(new CancelledError());
     const id = this.nextId++;
     const worker = this.ensureWorker();
-    const { signal, ...wire } = req;
+    const { signal, ...rest } = req;
+    // A function cannot cross to the worker: the summary's confirmLarge goes as a flag, asked back by message.
+    const confirm = rest.kind === 'summarize' ? rest.confirmLarge : undefined;
+    const wire = rest.kind === 'summarize' ? { ...withoutConfirm(rest), ...(confirm ? { askLarge: true } : {}) } : rest;
     const source = this.deps.source();
     let stopTimer: NodeJS.Timeout | undefined;
     const onAbort = (): void => {
@@ -203,7 +208,7 @@ export class WorkerBackend implements AnswerBackend, ModelStatusSource {
       }, this.graceMs());
     };
     signal.addEventListener('abort', onAbort, { once: true });
-    const result = new Promise<AnswerResult>((resolve, reject) => this.pending.set(id, { events, resolve, reject }));
+    const result = new Promise<AnswerResult>((resolve, reject) => this.pending.set(id, { events, resolve, reject, confirm }));
     this.post({
       type: 'answer', id, request: wire as WireRequest, settings: this.deps.settings(), editor: this.deps.editor(),
       source: source ? { key: this.keyOf(source), rootLabel: source.rootLabel } : null,
@@ -327,6 +332,16 @@ export class WorkerBackend implements AnswerBackend, ModelStatusSource {
       case 'token':
         this.pending.get(m.id)?.events.token(m.text);
         return;
+      case 'summaryPart':
+        this.pending.get(m.id)?.events.part?.(m.part);
+        return;
+      case 'confirmLarge': {
+        const ask = this.pending.get(m.id)?.confirm;
+        const reply = (go: boolean): void => this.post({ type: 'confirmed', id: m.id, go });
+        if (!ask) reply(true);
+        else void ask(m.plan).then(reply, () => reply(false));
+        return;
+      }
       case 'done':
         this.pending.get(m.id)?.resolve(m.result);
         return;
@@ -395,4 +410,9 @@ export class WorkerBackend implements AnswerBackend, ModelStatusSource {
     }
     if (this.worker === worker) this.post(reply, transfer);
   }
+}
+
+function withoutConfirm(r: Omit<SummarizeRequest, 'signal'>): Omit<SummarizeRequest, 'signal' | 'confirmLarge'> {
+  const { confirmLarge: _confirm, ...rest } = r;
+  return rest;
 }

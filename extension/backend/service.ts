@@ -5,6 +5,7 @@
 import type { EngineApi } from '../../gpu/engine/types';
 import { describeDevice } from '../../gpu/device/gpu-device';
 import { CoreBackend } from '../vscode/core-backend';
+import type { AnswerRequest, LargeSummaryPlan } from '../vscode/answer-backend';
 import { baseName, ModelManager } from '../vscode/model-manager';
 import { DEFAULT_SETTINGS, type AssistantSettings } from '../core/chat/settings';
 import type { EditorContext } from '../core/context/gather';
@@ -18,6 +19,8 @@ export class BackendService {
   private source: RemoteFileSource | null = null;
   private readonly sources = new Map<string, RemoteFileSource>();
   private readonly requests = new Map<number, AbortController>();
+  /** Summaries waiting for the host's answer to `confirmLarge`. */
+  private readonly confirms = new Map<number, (go: boolean) => void>();
   private readonly files: FileRequests;
   private readonly models: ModelManager;
   private readonly core: CoreBackend;
@@ -75,6 +78,10 @@ export class BackendService {
         return;
       case 'cancel':
         this.requests.get(m.id)?.abort();
+        this.confirms.get(m.id)?.(false);
+        return;
+      case 'confirmed':
+        this.confirms.get(m.id)?.(m.go);
         return;
       case 'countTokens': {
         this.useSettings(m.settings);
@@ -105,10 +112,22 @@ export class BackendService {
     const abort = new AbortController();
     this.requests.set(id, abort);
     const fault = this.opts.fault;
+    const { askLarge, ...wire } = m.request;
+    // The host's confirmLarge callback crossed as a flag: ask it with a message and wait for `confirmed`.
+    const confirmLarge = askLarge && wire.kind === 'summarize'
+      ? { confirmLarge: (plan: LargeSummaryPlan): Promise<boolean> => new Promise<boolean>((resolve) => {
+        this.confirms.set(id, (go) => {
+          this.confirms.delete(id);
+          resolve(go);
+        });
+        this.post({ type: 'confirmLarge', id, plan });
+      }) }
+      : {};
     this.core
-      .answer({ ...m.request, signal: abort.signal }, {
+      .answer({ ...wire, ...confirmLarge, signal: abort.signal } as AnswerRequest, {
         progress: (phase, fraction, detail) => this.post({ type: 'progress', id, phase, ...(fraction === undefined ? {} : { fraction }), ...(detail === undefined ? {} : { detail }) }),
         context: (context) => this.post({ type: 'context', id, context }),
+        part: (part) => this.post({ type: 'summaryPart', id, part }),
         token: (text) => {
           this.post({ type: 'token', id, text });
           if (fault?.kind === 'exit-on-token' && ++this.tokensStreamed === fault.token) process.exit(70);

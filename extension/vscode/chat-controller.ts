@@ -22,6 +22,8 @@ export interface ChatControllerDeps {
   hostAction(action: HostAction): void | Promise<void>;
   curatedModels: CuratedModelInfo[];
   modelStatus(): ModelStatus;
+  /** Restricted Mode note for the view (workspace-trust.ts); undefined when the workspace is trusted. */
+  restrictedNote?(): string | undefined;
   log(line: string): void;
   /** Status bar / output hooks. */
   onProgress?(phase: ProgressPhase, fraction?: number, detail?: string): void;
@@ -102,7 +104,8 @@ export class ChatController {
     } catch (e) {
       this.deps.log(`history: could not list chats (${describeError(e).message})`);
     }
-    return { chatId: this.chat.id, turns: this.chat.turns, chats, busy: this.busy, model: this.deps.modelStatus(), curatedModels: this.deps.curatedModels };
+    const restricted = this.deps.restrictedNote?.();
+    return { chatId: this.chat.id, turns: this.chat.turns, chats, busy: this.busy, model: this.deps.modelStatus(), curatedModels: this.deps.curatedModels, ...(restricted ? { restricted } : {}) };
   }
 
   async pushState(): Promise<void> {
