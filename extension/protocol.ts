@@ -11,6 +11,37 @@ export interface ContextChip {
   tokens?: number;
   /** True when only part of the file fitted the budget. */
   partial?: boolean;
+  /** True when the user put it in the prompt explicitly (an @file mention, an added file or selection). */
+  pinned?: boolean;
+}
+
+/**
+ * Context the user attaches to a question explicitly: a whole workspace file, or lines of one. The host
+ * reads the text when the question is sent (the webview never sees file contents it did not get in an answer).
+ */
+export type Attachment =
+  | { kind: 'file'; path: string }
+  | { kind: 'selection'; path: string; startLine: number; endLine: number };
+
+/** What the editor shows right now, offered in the composer before sending (implicit context). */
+export interface EditorFocus {
+  /** Workspace-relative path of the active editor's file. */
+  activeFile?: string;
+  /** The active editor's selection (1-based, inclusive lines), when not empty. */
+  selection?: { path: string; startLine: number; endLine: number };
+}
+
+/** A model download started from the view (or the command), as the view shows it. */
+export interface DownloadStatus {
+  modelId: string;
+  label: string;
+  state: 'running' | 'failed' | 'done' | 'cancelled';
+  receivedBytes: number;
+  totalBytes: number;
+  /** Plain-words reason when failed (details go to the output channel). */
+  message?: string;
+  /** The failure looks like no network connection. */
+  offline?: boolean;
 }
 
 /** Tokens used of the extended window, and the SelfExtend parameters behind it. */
@@ -66,8 +97,14 @@ export interface ChatTurn {
   text: string;
   /** Assistant turns only. */
   chips?: ContextChip[];
-  /** Files that were ranked out of the budget (count only; the list goes to the output channel). */
+  /** Files that were ranked out of the budget. */
   omittedFiles?: number;
+  /** Some of the left-out files, most relevant first (the view lists them to open or pin). */
+  leftOut?: string[];
+  /** User turns: context attached explicitly, kept so Edit/Regenerate/Retry send it again. */
+  attachments?: Attachment[];
+  /** User turns: 'summarize' requests cannot be re-sent as questions. */
+  request?: 'ask' | 'summarize';
   meter?: ContextMeter;
   timings?: AnswerTimings;
   finish?: FinishKind;
@@ -109,6 +146,9 @@ export interface ChatViewState {
   busy: boolean;
   model: ModelStatus;
   curatedModels: CuratedModelInfo[];
+  /** The latest download started in this window, if any. */
+  download?: DownloadStatus;
+  editor?: EditorFocus;
   /** Restricted Mode (untrusted workspace): what is limited and why, in words; absent when trusted. */
   restricted?: string;
 }
@@ -120,9 +160,9 @@ export type ExtensionMessage =
   | { type: 'state'; state: ChatViewState }
   | { type: 'userTurn'; turn: ChatTurn }
   /** The answer begins; chips/meter may still be unknown (the context can arrive after the first tokens). */
-  | { type: 'answerStart'; turnId: string; chips: ContextChip[]; meter?: ContextMeter; omittedFiles: number }
+  | { type: 'answerStart'; turnId: string; chips: ContextChip[]; meter?: ContextMeter; omittedFiles: number; leftOut?: string[] }
   /** Final context of an answer (files used, tokens of the window), at any point after answerStart. */
-  | { type: 'answerContext'; turnId: string; chips: ContextChip[]; meter: ContextMeter; omittedFiles: number }
+  | { type: 'answerContext'; turnId: string; chips: ContextChip[]; meter: ContextMeter; omittedFiles: number; leftOut?: string[] }
   | { type: 'token'; turnId: string; delta: string }
   /** A part summary of a long summary finished (before the final summary's tokens). */
   | { type: 'summaryPart'; turnId: string; part: SummaryPart }
@@ -130,12 +170,25 @@ export type ExtensionMessage =
   | { type: 'error'; turnId?: string; message: string; actions: ErrorAction[] }
   | { type: 'progress'; phase: ProgressPhase; fraction?: number; detail?: string }
   | { type: 'model'; model: ModelStatus }
+  | { type: 'download'; download: DownloadStatus }
+  | { type: 'editorFocus'; editor: EditorFocus }
+  /** Workspace files matching what the user typed after `@` (answer to suggestFiles). */
+  | { type: 'fileSuggestions'; query: string; paths: string[] }
+  /** Puts something into the composer: a question draft and/or attachments (e.g. "Ask about selection"). */
+  | { type: 'compose'; text?: string; attachments?: Attachment[] }
   | { type: 'focusInput' };
 
 // ---- webview → extension ----
 export type WebviewMessage =
   | { type: 'ready' }
-  | { type: 'ask'; text: string }
+  /** `replaceFrom`: the id of an earlier user turn; it and everything after it are replaced (Edit & resend). */
+  | { type: 'ask'; text: string; attachments?: Attachment[]; replaceFrom?: string }
+  /** Asks the question of this answer again, replacing the answer (Regenerate, and Retry after an error). */
+  | { type: 'regenerate'; turnId: string }
+  | { type: 'copyAnswer'; turnId: string }
+  | { type: 'suggestFiles'; query: string }
+  | { type: 'summarizeFile' }
+  | { type: 'cancelDownload' }
   | { type: 'stop' }
   | { type: 'newChat' }
   | { type: 'openChat'; chatId: string }
@@ -157,6 +210,9 @@ export const LIMITS = {
   pathChars: 4_096,
   idChars: 128,
   settingsQueryChars: 256,
+  attachments: 32,
+  lineNumber: 10_000_000,
+  suggestQueryChars: 256,
 } as const;
 
 const ID_PATTERN = /^[A-Za-z0-9_-]+$/;
@@ -200,7 +256,44 @@ export function isSafeRelativePath(p: string): boolean {
   return p.split('/').every((seg) => seg !== '..' && seg !== '');
 }
 
-const NO_PAYLOAD: ReadonlySet<WebviewMessageType> = new Set(['ready', 'stop', 'newChat', 'selectModel', 'showStatus']);
+const NO_PAYLOAD: ReadonlySet<WebviewMessageType> = new Set(['ready', 'stop', 'newChat', 'selectModel', 'showStatus', 'summarizeFile', 'cancelDownload']);
+
+function line(m: Record<string, unknown>, key: string): number | ProtocolError {
+  const v = m[key];
+  return typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= LIMITS.lineNumber ? v : new ProtocolError(`'${key}' must be a line number`);
+}
+
+function safePath(m: Record<string, unknown>, key: string): string | ProtocolError {
+  const p = str(m, key, LIMITS.pathChars, { nonEmpty: true });
+  if (p instanceof ProtocolError) return p;
+  return isSafeRelativePath(p) ? p : new ProtocolError(`'${key}' is not a workspace-relative path`);
+}
+
+/** Validates a list of attachments (each a workspace-relative path, selections with ordered lines). */
+export function parseAttachments(raw: unknown): Attachment[] | ProtocolError {
+  if (raw === undefined) return [];
+  if (!Array.isArray(raw)) return new ProtocolError("'attachments' must be an array");
+  if (raw.length > LIMITS.attachments) return new ProtocolError(`more than ${LIMITS.attachments} attachments`);
+  const out: Attachment[] = [];
+  for (const a of raw) {
+    if (!isRecord(a)) return new ProtocolError('an attachment must be an object');
+    const path = safePath(a, 'path');
+    if (path instanceof ProtocolError) return path;
+    if (a.kind === 'file') {
+      out.push({ kind: 'file', path });
+    } else if (a.kind === 'selection') {
+      const startLine = line(a, 'startLine');
+      if (startLine instanceof ProtocolError) return startLine;
+      const endLine = line(a, 'endLine');
+      if (endLine instanceof ProtocolError) return endLine;
+      if (endLine < startLine) return new ProtocolError("'endLine' is before 'startLine'");
+      out.push({ kind: 'selection', path, startLine, endLine });
+    } else {
+      return new ProtocolError("an attachment's 'kind' must be 'file' or 'selection'");
+    }
+  }
+  return out;
+}
 
 /**
  * Validates a message posted by the webview. Returns the typed message, or a ProtocolError saying
@@ -214,7 +307,26 @@ export function parseWebviewMessage(raw: unknown): WebviewMessage | ProtocolErro
   switch (type) {
     case 'ask': {
       const text = str(raw, 'text', LIMITS.questionChars, { nonEmpty: true });
-      return text instanceof ProtocolError ? text : { type, text };
+      if (text instanceof ProtocolError) return text;
+      const attachments = parseAttachments(raw.attachments);
+      if (attachments instanceof ProtocolError) return attachments;
+      const msg: WebviewMessage = { type, text };
+      if (attachments.length) msg.attachments = attachments;
+      if (raw.replaceFrom !== undefined) {
+        const from = id(raw, 'replaceFrom');
+        if (from instanceof ProtocolError) return from;
+        msg.replaceFrom = from;
+      }
+      return msg;
+    }
+    case 'regenerate':
+    case 'copyAnswer': {
+      const turnId = id(raw, 'turnId');
+      return turnId instanceof ProtocolError ? turnId : { type, turnId };
+    }
+    case 'suggestFiles': {
+      const query = str(raw, 'query', LIMITS.suggestQueryChars);
+      return query instanceof ProtocolError ? query : { type, query };
     }
     case 'copyCode':
     case 'insertCode': {

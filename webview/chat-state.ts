@@ -1,6 +1,6 @@
 // The webview's model of the conversation: a pure reducer over extension messages, so streaming,
 // errors and restores are testable in node. The view renders from this.
-import type { ChatTurn, ChatViewState, ExtensionMessage, ProgressPhase } from '../extension/protocol';
+import type { Attachment, ChatTurn, ChatViewState, ExtensionMessage, ProgressPhase } from '../extension/protocol';
 
 export interface UiState extends ChatViewState {
   progress: { phase: ProgressPhase; fraction?: number; detail?: string };
@@ -8,17 +8,28 @@ export interface UiState extends ChatViewState {
   banner?: { message: string; actions: ChatTurn['actions'] };
   /** Id of the turn receiving tokens, if any. */
   streamingTurnId?: string;
+  /** Files matching the last `@` query. */
+  suggestions?: { query: string; paths: string[] };
 }
 
 /** What the view must redraw after a message. */
-export type Change = { kind: 'all' } | { kind: 'turn'; turnId: string } | { kind: 'chrome' } | { kind: 'focusInput' };
+export type Change =
+  | { kind: 'all' }
+  | { kind: 'turn'; turnId: string }
+  | { kind: 'chrome' }
+  | { kind: 'composer' }
+  | { kind: 'compose'; text?: string; attachments: Attachment[] }
+  | { kind: 'focusInput' };
 
 export function initialState(): UiState {
   return { chatId: '', turns: [], chats: [], busy: false, model: { phase: 'idle' }, curatedModels: [], progress: { phase: 'idle' } };
 }
 
 function fromViewState(s: ChatViewState, prev: UiState): UiState {
-  return { ...prev, chatId: s.chatId, turns: s.turns, chats: s.chats, busy: s.busy, model: s.model, curatedModels: s.curatedModels, restricted: s.restricted, banner: undefined, streamingTurnId: s.busy ? prev.streamingTurnId : undefined };
+  return {
+    ...prev, chatId: s.chatId, turns: s.turns, chats: s.chats, busy: s.busy, model: s.model, curatedModels: s.curatedModels,
+    download: s.download, editor: s.editor ?? prev.editor, restricted: s.restricted, banner: undefined, streamingTurnId: s.busy ? prev.streamingTurnId : undefined,
+  };
 }
 
 function updateTurn(state: UiState, turnId: string, f: (t: ChatTurn) => ChatTurn): UiState {
@@ -33,14 +44,14 @@ export function reduce(state: UiState, msg: ExtensionMessage): [UiState, Change]
     case 'userTurn':
       return [{ ...state, turns: [...state.turns, msg.turn], busy: true, banner: undefined }, { kind: 'all' }];
     case 'answerStart': {
-      const turn: ChatTurn = { id: msg.turnId, role: 'assistant', text: '', chips: msg.chips, meter: msg.meter, omittedFiles: msg.omittedFiles };
+      const turn: ChatTurn = { id: msg.turnId, role: 'assistant', text: '', chips: msg.chips, meter: msg.meter, omittedFiles: msg.omittedFiles, leftOut: msg.leftOut };
       const exists = state.turns.some((t) => t.id === msg.turnId);
       // A repeated start (e.g. after a view reload mid-answer) must not wipe streamed text.
       const turns = exists ? state.turns.map((t) => (t.id === msg.turnId ? { ...turn, text: t.text } : t)) : [...state.turns, turn];
       return [{ ...state, turns, busy: true, streamingTurnId: msg.turnId }, { kind: 'all' }];
     }
     case 'answerContext':
-      return [updateTurn(state, msg.turnId, (t) => ({ ...t, chips: msg.chips, meter: msg.meter, omittedFiles: msg.omittedFiles })), { kind: 'turn', turnId: msg.turnId }];
+      return [updateTurn(state, msg.turnId, (t) => ({ ...t, chips: msg.chips, meter: msg.meter, omittedFiles: msg.omittedFiles, leftOut: msg.leftOut })), { kind: 'turn', turnId: msg.turnId }];
     case 'token':
       return [updateTurn(state, msg.turnId, (t) => ({ ...t, text: t.text + msg.delta })), { kind: 'turn', turnId: msg.turnId }];
     case 'summaryPart':
@@ -63,8 +74,20 @@ export function reduce(state: UiState, msg: ExtensionMessage): [UiState, Change]
     }
     case 'progress':
       return [{ ...state, progress: { phase: msg.phase, fraction: msg.fraction, detail: msg.detail } }, { kind: 'chrome' }];
-    case 'model':
-      return [{ ...state, model: msg.model }, { kind: 'all' }];
+    case 'model': {
+      // A model was chosen (or changed): a banner about the previous one ("No model configured",
+      // a failed load) is stale. The host removes stale failed turns itself (ChatController.modelChanged).
+      const changed = msg.model.name !== state.model.name || (state.model.phase === 'unset' && msg.model.phase !== 'unset');
+      return [{ ...state, model: msg.model, banner: changed ? undefined : state.banner }, { kind: 'all' }];
+    }
+    case 'download':
+      return [{ ...state, download: msg.download }, { kind: 'chrome' }];
+    case 'editorFocus':
+      return [{ ...state, editor: msg.editor }, { kind: 'composer' }];
+    case 'fileSuggestions':
+      return [{ ...state, suggestions: { query: msg.query, paths: msg.paths } }, { kind: 'composer' }];
+    case 'compose':
+      return [state, { kind: 'compose', text: msg.text, attachments: msg.attachments ?? [] }];
     case 'focusInput':
       return [state, { kind: 'focusInput' }];
   }

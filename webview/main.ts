@@ -27,6 +27,12 @@ window.addEventListener('message', (event: MessageEvent<unknown>) => {
     case 'chrome':
       view.renderChrome(state);
       break;
+    case 'composer':
+      view.renderComposer(state);
+      break;
+    case 'compose':
+      view.compose(change.text, change.attachments);
+      break;
     case 'focusInput':
       view.focusInput();
       break;

@@ -21,14 +21,20 @@ export interface CodeBlockActions {
   insert(code: string): void;
 }
 
-/** Replaces `target`'s children with the rendered, sanitized markdown and wires code-block buttons. */
-export function renderMarkdownInto(target: HTMLElement, markdown: string, actions: CodeBlockActions): void {
+/** Rendered, sanitized markdown with code-block buttons wired, not yet in the document. */
+export function renderMarkdownFragment(markdown: string, actions: CodeBlockActions): DocumentFragment {
   const fragment = sanitizeHtml(markdownToHtml(markdown));
   for (const pre of Array.from(fragment.querySelectorAll('pre'))) decorateCodeBlock(pre, actions);
-  target.replaceChildren(fragment);
+  return fragment;
 }
 
-function decorateCodeBlock(pre: HTMLPreElement, actions: CodeBlockActions): void {
+/** Replaces `target`'s children with the rendered, sanitized markdown and wires code-block buttons. */
+export function renderMarkdownInto(target: HTMLElement, markdown: string, actions: CodeBlockActions): void {
+  target.replaceChildren(renderMarkdownFragment(markdown, actions));
+}
+
+/** Wraps a <pre> (already in a parent) in the code-block frame with its Copy/Insert toolbar. */
+export function decorateCodeBlock(pre: HTMLPreElement, actions: CodeBlockActions): void {
   const code = pre.querySelector('code');
   const lang = /language-([\w+-]+)/.exec(code?.className ?? '')?.[1];
   const wrapper = document.createElement('div');

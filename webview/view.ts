@@ -1,9 +1,11 @@
 // Renders UiState into the DOM. Everything from the model or the file system goes in through
 // textContent or the sanitizing markdown pipeline, never through innerHTML.
-import { actionMessage, ERROR_ACTION_LABELS, type ChatTurn, type ErrorAction, type WebviewMessage } from '../extension/protocol';
+import { actionMessage, ERROR_ACTION_LABELS, type Attachment, type ChatTurn, type ErrorAction, type WebviewMessage } from '../extension/protocol';
 import type { UiState } from './chat-state';
-import { chipParts, formatBytes, meterFraction, meterLabel, meterTitle, progressLabel, timingsLabel } from './format';
+import { Composer } from './composer';
+import { chipParts, downloadLabel, formatBytes, meterFraction, meterLabel, meterTitle, meterWords, progressLabel, timingsLabel } from './format';
 import { button, renderMarkdownInto } from './markdown-dom';
+import { StreamingMarkdown } from './streaming-markdown';
 
 export type Post = (msg: WebviewMessage) => void;
 
@@ -16,10 +18,10 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, t
 
 export class ChatView {
   private readonly messages: HTMLElement;
-  private readonly input: HTMLTextAreaElement;
-  private readonly sendButton: HTMLButtonElement;
-  private readonly stopButton: HTMLButtonElement;
+  private readonly composer: Composer;
   private readonly history: HTMLSelectElement;
+  private readonly modelBar: HTMLElement;
+  private readonly downloadBox: HTMLElement;
   private readonly status: HTMLElement;
   private readonly progressBar: HTMLElement;
   private readonly banner: HTMLElement;
@@ -29,6 +31,10 @@ export class ChatView {
   private pendingTurnRender = new Set<string>();
   private frame = 0;
   private state: UiState | undefined;
+  /** The answer being streamed: its markdown element renders incrementally (finished blocks stay). */
+  private stream: { turnId: string; body: HTMLElement; md: StreamingMarkdown } | undefined;
+  /** Answers whose "files left out" list is open. */
+  private readonly openLeftOut = new Set<string>();
 
   constructor(root: HTMLElement, private readonly post: Post, draft: string, private readonly saveDraft: (d: string) => void) {
     const header = el('header', 'toolbar');
@@ -42,6 +48,12 @@ export class ChatView {
       if (this.state?.chatId) post({ type: 'deleteChat', chatId: this.state.chatId });
     });
     header.append(newChat, this.history, del);
+
+    // Which model answers, always in view; a click picks another.
+    this.modelBar = el('div', 'model-bar');
+    this.downloadBox = el('div', 'download');
+    this.downloadBox.setAttribute('role', 'status');
+    this.downloadBox.hidden = true;
 
     this.progressBar = el('div', 'progress');
     this.progressBar.setAttribute('role', 'progressbar');
@@ -68,50 +80,24 @@ export class ChatView {
     this.messages.setAttribute('aria-live', 'polite');
     this.messages.tabIndex = 0;
 
-    const form = el('form', 'composer');
-    this.input = el('textarea', 'input');
-    this.input.rows = 3;
-    this.input.value = draft;
-    this.input.placeholder = 'Ask about your workspace (Enter to send, Shift+Enter for a new line)';
-    this.input.setAttribute('aria-label', 'Question about your workspace');
-    this.sendButton = el('button', 'send', 'Send');
-    this.sendButton.type = 'submit';
-    this.sendButton.setAttribute('aria-label', 'Send question');
-    this.stopButton = button('Stop', 'Stop generating (Escape)', 'stop', () => post({ type: 'stop' }));
-    this.stopButton.disabled = true;
-    const buttons = el('div', 'composer-buttons');
-    buttons.append(this.sendButton, this.stopButton);
-    form.append(this.input, buttons);
-    form.addEventListener('submit', (e) => {
-      e.preventDefault();
-      this.send();
-    });
-    this.input.addEventListener('keydown', (e) => {
-      if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
-        e.preventDefault();
-        this.send();
-      } else if (e.key === 'Escape' && this.state?.busy) {
-        e.preventDefault();
-        post({ type: 'stop' });
-      }
-    });
-    this.input.addEventListener('input', () => this.saveDraft(this.input.value));
+    this.composer = new Composer(post, draft, saveDraft);
     root.addEventListener('keydown', (e) => {
-      if (e.key === 'Escape' && this.state?.busy && e.target !== this.input) post({ type: 'stop' });
+      if (e.key === 'Escape' && this.state?.busy && e.target !== this.composer.input) post({ type: 'stop' });
     });
-    root.replaceChildren(header, this.progressBar, this.status, this.restrictedNote, this.firstRun, this.banner, this.messages, form);
+    root.replaceChildren(header, this.modelBar, this.downloadBox, this.progressBar, this.status, this.restrictedNote, this.firstRun, this.banner, this.messages, this.composer.element);
   }
 
   focusInput(): void {
-    this.input.focus();
+    this.composer.focus();
   }
 
-  private send(): void {
-    const text = this.input.value.trim();
-    if (!text || this.state?.busy) return;
-    this.post({ type: 'ask', text });
-    this.input.value = '';
-    this.saveDraft('');
+  compose(text: string | undefined, attachments: Attachment[]): void {
+    this.composer.compose(text, attachments);
+  }
+
+  renderComposer(state: UiState): void {
+    this.state = state;
+    this.composer.update(state);
   }
 
   renderAll(state: UiState): void {
@@ -175,15 +161,17 @@ export class ChatView {
 
   renderChrome(state: UiState): void {
     this.state = state;
-    this.sendButton.disabled = state.busy;
-    this.stopButton.disabled = !state.busy;
+    this.composer.update(state);
+    this.renderModelBar(state);
+    this.renderDownload(state);
     document.body.dataset.busy = String(state.busy);
     const { phase, fraction, detail } = state.progress;
     const label = progressLabel(phase, fraction, detail);
     this.status.textContent = label;
     this.progressBar.hidden = phase === 'idle' && !state.busy;
     const fill = this.progressBar.firstElementChild as HTMLElement;
-    if (fraction === undefined) {
+    // Unknown progress, or 0% with a detail saying what is happening, moves instead of sitting at 0%.
+    if (fraction === undefined || (fraction === 0 && detail)) {
       this.progressBar.classList.add('indeterminate');
       this.progressBar.removeAttribute('aria-valuenow');
       fill.style.width = '';
@@ -210,6 +198,51 @@ export class ChatView {
     }
     this.history.replaceChildren(...options);
     this.history.value = state.chatId;
+  }
+
+  private renderModelBar(state: UiState): void {
+    const m = state.model;
+    const phase: Record<typeof m.phase, string> = { unset: 'none chosen', idle: 'not loaded yet', loading: `loading${m.fraction !== undefined ? ` ${Math.round(m.fraction * 100)}%` : ''}`, ready: 'ready', error: 'failed to load' };
+    const name = el('span', 'model-name', m.name ?? 'No model');
+    name.title = m.message ?? (m.name ? `The chat answers with ${m.name}` : 'Choose a model to start');
+    const label = el('span', 'model-label', 'Model:');
+    const state_ = el('span', `model-state model-${m.phase}`, phase[m.phase]);
+    const change = button(m.name ? 'Change…' : 'Choose…', 'Select a model file', 'change-model', () => this.post({ type: 'selectModel' }));
+    this.modelBar.replaceChildren(label, name, state_, change);
+    this.modelBar.dataset.phase = m.phase;
+  }
+
+  private renderDownload(state: UiState): void {
+    const d = state.download;
+    this.downloadBox.hidden = !d || d.state === 'done';
+    if (!d || this.downloadBox.hidden) {
+      this.downloadBox.replaceChildren();
+      return;
+    }
+    this.downloadBox.className = `download download-${d.state}`;
+    const text = el('p', 'download-text', downloadLabel(d));
+    const parts: Node[] = [text];
+    if (d.state === 'running') {
+      const bar = el('div', 'download-bar');
+      bar.setAttribute('role', 'progressbar');
+      bar.setAttribute('aria-label', `Downloading ${d.label}`);
+      const fill = el('div', 'download-fill');
+      if (d.totalBytes > 0) {
+        const pct = Math.min(100, (d.receivedBytes / d.totalBytes) * 100);
+        fill.style.width = `${pct.toFixed(1)}%`;
+        bar.setAttribute('aria-valuenow', String(Math.floor(pct)));
+      }
+      bar.append(fill);
+      parts.push(bar, button('Cancel', 'Cancel the download', 'cancel-download', () => this.post({ type: 'cancelDownload' })));
+    } else {
+      const row = el('div', 'download-actions');
+      row.append(
+        button('Retry', `Retry downloading ${d.label}`, 'retry-download primary', () => this.post({ type: 'downloadModel', modelId: d.modelId })),
+        button('Pick a local file…', 'Pick a local GGUF model file instead', 'pick-model', () => this.post({ type: 'selectModel' })),
+      );
+      parts.push(row);
+    }
+    this.downloadBox.replaceChildren(...parts);
   }
 
   private renderFirstRun(state: UiState): void {
@@ -255,7 +288,13 @@ export class ChatView {
     art.dataset.turnId = turn.id;
     if (turn.role === 'user') {
       art.setAttribute('aria-label', 'Your question');
+      if (turn.attachments?.length) art.append(this.attachmentChips(turn.attachments));
       art.append(el('div', 'user-text', turn.text));
+      if (turn.request !== 'summarize' && !state.busy) {
+        const row = el('div', 'turn-actions');
+        row.append(button('Edit', 'Edit this question and send it again', 'edit-question', () => this.composer.edit(turn.id, turn.text, turn.attachments ?? [])));
+        art.append(row);
+      }
       this.turnElements.set(turn.id, art);
       return art;
     }
@@ -264,27 +303,95 @@ export class ChatView {
     art.setAttribute('aria-busy', String(streaming));
     if (turn.chips || turn.meter) art.append(this.renderContext(turn));
     if (turn.parts?.length) art.append(this.renderSummaryParts(turn));
-    const body = el('div', 'markdown');
-    renderMarkdownInto(body, turn.text, {
-      copy: (code) => this.post({ type: 'copyCode', code }),
-      insert: (code) => this.post({ type: 'insertCode', code }),
-    });
-    if (streaming) body.classList.add('streaming');
-    art.append(body);
+    art.append(this.answerBody(turn, streaming));
     if (turn.timings) {
       const foot = el('div', 'turn-footer', timingsLabel(turn.timings, turn.finish));
       art.append(foot);
     } else if (turn.finish === 'stopped') {
       art.append(el('div', 'turn-footer', 'stopped'));
     }
+    const question = this.questionOf(turn, state);
+    const canResend = !state.busy && question !== undefined && question.request !== 'summarize';
     if (turn.error) {
       const box = el('div', 'turn-error error');
       box.setAttribute('role', 'alert');
       box.append(...this.errorContent(turn.error, turn.actions ?? []));
+      if (canResend) {
+        const row = box.querySelector('.error-actions') ?? box.appendChild(el('div', 'error-actions'));
+        row.prepend(button('Retry', 'Ask this question again', 'retry primary', () => this.post({ type: 'regenerate', turnId: turn.id })));
+      }
       art.append(box);
+    } else if (!streaming && turn.text) {
+      const row = el('div', 'turn-actions');
+      row.append(button('Copy', 'Copy the answer (markdown) to the clipboard', 'copy-answer', () => this.post({ type: 'copyAnswer', turnId: turn.id })));
+      if (canResend && this.isLastAnswer(turn, state)) {
+        row.append(button('Regenerate', 'Answer this question again', 'regenerate', () => this.post({ type: 'regenerate', turnId: turn.id })));
+      }
+      art.append(row);
     }
     this.turnElements.set(turn.id, art);
     return art;
+  }
+
+  private questionOf(turn: ChatTurn, state: UiState): ChatTurn | undefined {
+    const i = state.turns.indexOf(turn);
+    const q = i > 0 ? state.turns[i - 1] : undefined;
+    return q?.role === 'user' ? q : undefined;
+  }
+
+  private isLastAnswer(turn: ChatTurn, state: UiState): boolean {
+    for (let i = state.turns.length - 1; i >= 0; i--) if (state.turns[i]!.role === 'assistant') return state.turns[i] === turn;
+    return false;
+  }
+
+  private readonly codeActions = {
+    copy: (code: string) => this.post({ type: 'copyCode', code }),
+    insert: (code: string) => this.post({ type: 'insertCode', code }),
+  };
+
+  /**
+   * The answer's markdown. While it streams, the same element is kept across re-renders and only the
+   * new text is rendered (StreamingMarkdown); when it is done, it is rendered once more as a whole only
+   * if it was not the element that streamed it.
+   */
+  private answerBody(turn: ChatTurn, streaming: boolean): HTMLElement {
+    const s = this.stream;
+    if (s && s.turnId === turn.id) {
+      s.md.update(turn.text);
+      if (!streaming) {
+        s.md.finish();
+        s.body.classList.remove('streaming');
+        this.stream = undefined;
+      }
+      return s.body;
+    }
+    const body = el('div', 'markdown');
+    if (streaming) {
+      body.classList.add('streaming');
+      const md = new StreamingMarkdown(body, this.codeActions);
+      md.update(turn.text);
+      this.stream = { turnId: turn.id, body, md };
+    } else {
+      renderMarkdownInto(body, turn.text, this.codeActions);
+    }
+    return body;
+  }
+
+  private attachmentChips(attachments: readonly Attachment[]): HTMLElement {
+    const list = el('ul', 'chips attached');
+    list.setAttribute('aria-label', 'Attached files');
+    for (const a of attachments) {
+      const li = el('li');
+      const b = el('button', 'chip pinned');
+      b.type = 'button';
+      b.dataset.path = a.path;
+      b.title = a.kind === 'selection' ? `${a.path} lines ${a.startLine}–${a.endLine}` : a.path;
+      b.append(el('span', 'chip-name', a.kind === 'selection' ? `${chipParts(a.path).name}:${a.startLine}–${a.endLine}` : chipParts(a.path).name));
+      b.addEventListener('click', () => this.post({ type: 'openFile', path: a.path }));
+      li.append(b);
+      list.append(li);
+    }
+    return list;
   }
 
   /** Part summaries of a long summary: open while they stream in, collapsed once the final summary arrives. */
@@ -314,10 +421,11 @@ export class ChatView {
       for (const c of chips) {
         const { name, dir } = chipParts(c.path);
         const li = el('li');
-        const b = el('button', 'chip');
+        const b = el('button', c.pinned ? 'chip pinned' : 'chip');
         b.type = 'button';
         b.dataset.path = c.path;
-        b.title = `${c.path}${c.tokens ? ` — ${c.tokens} tokens` : ''}${c.partial ? ' (partial)' : ''}`;
+        if (c.pinned) b.dataset.pinned = 'true';
+        b.title = `${c.path}${c.tokens ? ` — ${c.tokens} tokens` : ''}${c.partial ? ' (partial)' : ''}${c.pinned ? ' (attached by you)' : ''}`;
         b.setAttribute('aria-label', `Open ${c.path}`);
         b.append(el('span', 'chip-name', name + (c.partial ? ' (part)' : '')));
         if (dir) b.append(el('span', 'chip-dir', dir));
@@ -327,7 +435,7 @@ export class ChatView {
       }
       ctx.append(list);
     }
-    if (turn.omittedFiles) ctx.append(el('span', 'omitted', `+${turn.omittedFiles} files left out (see the SelfExtend output channel)`));
+    if (turn.omittedFiles) ctx.append(this.leftOutList(turn));
     if (turn.meter) {
       const m = turn.meter;
       const meter = el('div', 'meter');
@@ -345,10 +453,48 @@ export class ChatView {
       const fill = el('div', 'meter-fill');
       fill.style.width = `${(meterFraction(m) * 100).toFixed(1)}%`;
       bar.append(fill);
-      meter.append(bar, el('span', 'meter-label', `${meterLabel(m)} · G=${m.group} W=${m.neighbor}`));
+      meter.append(bar, el('span', 'meter-label', `${meterLabel(m)} · ${meterWords(m)}`));
       ctx.append(meter);
     }
     return ctx;
+  }
+
+  /** "+N files left out": a button opening the list of left-out files, each to open or attach. */
+  private leftOutList(turn: ChatTurn): HTMLElement {
+    const box = el('div', 'left-out');
+    const open = this.openLeftOut.has(turn.id);
+    const n = turn.omittedFiles ?? 0;
+    const toggle = button(`+${n} file${n === 1 ? '' : 's'} left out ${open ? '▴' : '▾'}`, `${open ? 'Hide' : 'Show'} the files that did not fit`, 'omitted', () => {
+      if (open) this.openLeftOut.delete(turn.id);
+      else this.openLeftOut.add(turn.id);
+      const node = this.turnElements.get(turn.id);
+      if (node && this.state) {
+        const fresh = this.renderTurn(turn, this.state);
+        node.replaceWith(fresh);
+        (fresh.querySelector('button.omitted') as HTMLElement | null)?.focus();
+      }
+    });
+    toggle.setAttribute('aria-expanded', String(open));
+    box.append(toggle);
+    if (open) {
+      const paths = turn.leftOut ?? [];
+      const list = el('ul', 'left-out-list');
+      for (const p of paths) {
+        const li = el('li');
+        const name = button(p, `Open ${p}`, 'left-out-open', () => this.post({ type: 'openFile', path: p }));
+        const pin = button('Attach', `Attach ${p} to the next question`, 'left-out-pin', () => {
+          this.composer.attach({ kind: 'file', path: p });
+          this.composer.focus();
+        });
+        li.append(name, pin);
+        list.append(li);
+      }
+      box.append(list);
+      const more = n - paths.length;
+      const note = paths.length === 0 ? 'The names were not reported; see the SelfExtend output channel.' : more > 0 ? `The ${paths.length} most relevant are listed; ${more} more are named in the SelfExtend output channel. Type @ to attach any file.` : 'Attach a file to put its contents into your next question.';
+      box.append(el('p', 'left-out-note', note));
+    }
+    return box;
   }
 
   private nearBottom(): boolean {

@@ -7,7 +7,7 @@ import type { ErrorAction } from '../protocol';
 import { ERROR_ACTION_LABELS } from '../protocol';
 import { ChatController } from './chat-controller';
 import { ChatViewProvider, CHAT_VIEW_ID, openChatPanel } from './chat-webview';
-import { registerCommands } from './commands';
+import { registerCommands, selectionLines } from './commands';
 import { WorkerBackend } from '../backend/client';
 import { answerMarker, writeAnswerMarker, writeMarker } from './e2e-markers';
 import { currentEditorContext } from './editor-context';
@@ -17,6 +17,9 @@ import { HostActions } from './host-actions';
 import { registerLanguageModelIntegration } from './lm-integration';
 import { showLoadNotifications } from './load-notification';
 import { createModelDownloads, curatedModelInfos } from './model-downloads';
+import { resolveAttachments } from './attachments';
+import { FileSuggestions } from './file-suggestions';
+import type { EditorFocus } from '../protocol';
 import { OutputLog } from './output-log';
 import { readSettings, SETTINGS_SECTION, toAssistantSettings, type ExtensionSettings } from './settings-schema';
 import { statusBarText, type Activity } from './status-text';
@@ -95,7 +98,11 @@ function activateInner(context: vscode.ExtensionContext, log: OutputLog): void {
   context.subscriptions.push(status);
 
   // ---- chat ----
-  const downloads = createModelDownloads(context.globalStorageUri.fsPath, (l) => log.line(l));
+  const downloads = createModelDownloads({
+    storageDir: context.globalStorageUri.fsPath,
+    log: (l) => log.line(l),
+    report: (d) => controller.setDownload(d),
+  });
   const host = new HostActions({
     log,
     models,
@@ -126,10 +133,39 @@ function activateInner(context: vscode.ExtensionContext, log: OutputLog): void {
     );
   };
 
+  const suggestions = new FileSuggestions();
   const controller: ChatController = new ChatController({
     store: new HistoryStore(context.globalStorageUri.fsPath),
     backend,
-    hostAction: (a) => host.run(a),
+    hostAction: async (a) => {
+      if (a.type === 'suggestFiles') {
+        const paths = await suggestions.suggest(fileSource(), a.query);
+        controller.broadcastMessage({ type: 'fileSuggestions', query: a.query, paths });
+      } else if (a.type === 'cancelDownload') {
+        downloads.cancel();
+      } else if (a.type === 'summarizeFile') {
+        await vscode.commands.executeCommand('selfextend.summarizeFile');
+      } else {
+        await host.run(a);
+      }
+    },
+    resolveAttachments: (attachments, signal) =>
+      resolveAttachments(attachments, {
+        maxBytes: settings().maxFileSize,
+        countTokens: (t) => backend.countTokens(t),
+        read: async (relPath) => {
+          const uri = fileSource()?.uriOf(relPath);
+          if (!uri || !vscode.workspace.getWorkspaceFolder(uri)) throw new Error(`${relPath} is not in the open workspace.`);
+          const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+          if (open) return open.getText();
+          try {
+            return new TextDecoder('utf-8').decode(await vscode.workspace.fs.readFile(uri));
+          } catch (e) {
+            log.line(`attach ${relPath}: ${describeError(e).detail ?? describeError(e).message}`);
+            throw new Error(`${relPath} could not be read (was it moved or deleted?).`);
+          }
+        },
+      }, signal),
     curatedModels: curatedModelInfos(),
     modelStatus: () => models.getStatus(),
     restrictedNote: currentRestrictedModeNote,
@@ -141,7 +177,16 @@ function activateInner(context: vscode.ExtensionContext, log: OutputLog): void {
       // Drives the Stop button in the view title (package.json menus, `selfextend.busy`).
       if (wasBusy !== (phase !== 'idle')) void vscode.commands.executeCommand('setContext', 'selfextend.busy', phase !== 'idle').then(undefined, () => undefined);
     },
-    onError: (message, actions) => notifyError(message, actions ?? []),
+    // Errors of a request are shown once, in the chat view (which every command that asks focuses);
+    // no second copy as a notification. Details go to the output channel (ChatController logs them).
+    onChatDeleted: (chat, undo) => {
+      // Delete is undoable: the chat sits in the trash folder (history-store) until Undo or TRASH_DAYS.
+      const label = chat.title ? `"${chat.title}"` : 'the chat';
+      void vscode.window.showInformationMessage(inertNotificationText(`SelfExtend: deleted ${label}.`), 'Undo').then(
+        (picked) => (picked === 'Undo' ? undo() : undefined),
+        () => undefined,
+      );
+    },
     onAnswerDone: (a) => {
       if (a.turn.timings) log.line(`answer ${a.index}: ${JSON.stringify({ ...answerMarker(a), text: undefined })}`);
       writeAnswerMarker(a);
@@ -171,6 +216,32 @@ function activateInner(context: vscode.ExtensionContext, log: OutputLog): void {
     ...registerCommands({ controller, host, fileSource, openPanel: () => void openChatPanel(context.extensionUri, controller, (l) => log.line(l)), guard }),
   );
 
+  // ---- the editor's file and selection, offered in the composer before sending ----
+  let focusTimer: ReturnType<typeof setTimeout> | undefined;
+  let lastFocus = '';
+  const pushEditorFocus = (): void => {
+    if (focusTimer) clearTimeout(focusTimer);
+    focusTimer = setTimeout(() => {
+      const ctx = currentEditorContext(fileSource());
+      // A focused webview has no active text editor: keep what the user last looked at.
+      if (!vscode.window.activeTextEditor && lastFocus) return;
+      const focus: EditorFocus = {};
+      if (ctx?.activeFile) focus.activeFile = ctx.activeFile;
+      const sel = vscode.window.activeTextEditor?.selection;
+      if (ctx?.selection && sel) focus.selection = { path: ctx.selection.relPath, ...selectionLines(sel) };
+      const key = JSON.stringify(focus);
+      if (key === lastFocus) return;
+      lastFocus = key;
+      controller.setEditorFocus(focus);
+    }, 150);
+  };
+  context.subscriptions.push(
+    vscode.window.onDidChangeActiveTextEditor(pushEditorFocus),
+    vscode.window.onDidChangeTextEditorSelection(pushEditorFocus),
+    { dispose: () => focusTimer && clearTimeout(focusTimer) },
+  );
+  pushEditorFocus();
+
   // ---- settings and model status ----
   const modelInfoChanged = new vscode.EventEmitter<void>();
   context.subscriptions.push(modelInfoChanged);
@@ -193,6 +264,7 @@ function activateInner(context: vscode.ExtensionContext, log: OutputLog): void {
       // G/W/sampling are read per request; only the model key needs attention here.
       models.refreshStatus();
       controller.pushModelStatus();
+      if (e.affectsConfiguration(`${SETTINGS_SECTION}.modelPath`)) void controller.modelChanged();
       modelInfoChanged.fire();
       log.line(`settings changed: ${JSON.stringify(toAssistantSettings(settings()).selfExtend)}`);
     }),

@@ -8,6 +8,8 @@ export interface AnswerContext {
   chips: ContextChip[];
   meter: ContextMeter;
   omittedFiles: number;
+  /** Some left-out files, most relevant first. */
+  leftOut?: string[];
 }
 
 export interface AnswerEvents {
@@ -39,6 +41,8 @@ export interface AskRequest {
   workspace?: boolean;
   /** Earlier turns of this chat, oldest first (answers only when they completed). */
   history: HistoryMessage[];
+  /** Context the user attached explicitly (files, selections), read by the host; goes into this turn's message. */
+  pinned?: { label: string; text: string };
   signal: AbortSignal;
 }
 

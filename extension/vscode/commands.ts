@@ -37,6 +37,12 @@ function confirmLarge(label: string): (plan: LargeSummaryPlan) => Promise<boolea
   };
 }
 
+/** 1-based lines of a selection; a selection ending at column 0 of a line does not include that line. */
+export function selectionLines(sel: vscode.Selection): { startLine: number; endLine: number } {
+  const endLine = sel.end.character === 0 && sel.end.line > sel.start.line ? sel.end.line : sel.end.line + 1;
+  return { startLine: sel.start.line + 1, endLine };
+}
+
 function labelFor(doc: vscode.TextDocument, fs: VscodeFileSource | undefined): string {
   return (doc.uri.scheme === 'file' || doc.uri.scheme === 'vscode-remote' ? fs?.relPathOf(doc.uri) : undefined) ?? doc.uri.path.split('/').pop() ?? doc.fileName;
 }
@@ -78,6 +84,26 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
     reg('selfextend.stop', async () => d.controller.stop()),
     reg('selfextend.showStatus', async () => d.host.showStatus()),
     reg('selfextend.openChatPanel', async () => d.openPanel()),
+    reg('selfextend.focusChat', async () => {
+      await focusChat();
+      d.controller.focusInput();
+    }),
+    // Attaches the selection (or, without one, the current file) to the next question and focuses the box.
+    reg('selfextend.askAboutSelection', async () => {
+      const editor = vscode.window.activeTextEditor;
+      const rel = editor ? d.fileSource()?.relPathOf(editor.document.uri) : undefined;
+      if (!editor || !rel) {
+        void vscode.window.showInformationMessage('SelfExtend: open a workspace file and select the lines to ask about.');
+        return;
+      }
+      const sel = editor.selection;
+      await focusChat();
+      if (sel.isEmpty) {
+        d.controller.compose(undefined, [{ kind: 'file', path: rel }]);
+      } else {
+        d.controller.compose(undefined, [{ kind: 'selection', path: rel, ...selectionLines(sel) }]);
+      }
+    }),
     reg('selfextend.newChat', async () => {
       await focusChat();
       await d.controller.newChat();

@@ -217,10 +217,11 @@ export class CoreBackend implements AnswerBackend {
       chips: c.files.map((path) => (c.partialFiles.includes(path) ? { path, partial: true } : { path })),
       meter: meterFor(c.window, c.promptTokens, settings.selfExtend.enabled),
       omittedFiles: c.context.leftOut.count,
+      leftOut: c.context.leftOut.examples,
     });
     let sent: AnswerContext | undefined;
     const res = await session.ask({
-      question: req.question, editor: this.deps.editor(), signal: req.signal, onProgress: this.progressMapper(ev), onToken: (t) => ev.token(t),
+      question: req.question, selection: req.pinned, editor: this.deps.editor(), signal: req.signal, onProgress: this.progressMapper(ev), onToken: (t) => ev.token(t),
       onContext: (c) => {
         sent = contextOf(c);
         ev.context(sent);

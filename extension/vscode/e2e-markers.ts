@@ -49,3 +49,21 @@ export function answerMarker(a: CompletedAnswer): Record<string, unknown> {
 export function writeAnswerMarker(a: CompletedAnswer, dir = markerDir()): void {
   writeMarker(`answer-${a.index}.json`, answerMarker(a), dir);
 }
+
+/**
+ * E2E only: with E2E_DOWNLOAD_BASE set to an http://127.0.0.1 (or localhost) URL, model downloads go
+ * there instead of the catalog's host, so a test can serve or refuse them on this machine. Anything
+ * else in the variable is ignored: it can never send a download to another host.
+ */
+export function e2eDownloadUrl(fileName: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const base = env.E2E_DOWNLOAD_BASE;
+  if (!base) return undefined;
+  let u: URL;
+  try {
+    u = new URL(base);
+  } catch {
+    return undefined;
+  }
+  if (u.protocol !== 'http:' || (u.hostname !== '127.0.0.1' && u.hostname !== 'localhost')) return undefined;
+  return `${base.replace(/\/+$/, '')}/${encodeURIComponent(fileName)}`;
+}

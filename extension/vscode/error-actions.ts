@@ -9,7 +9,37 @@ export interface UserFacingError {
   actions: ErrorAction[];
   /** Whether the loaded model should be dropped (reloaded on the next request). */
   dropModel: boolean;
+  /** The original error text (errno, byte dumps, URLs) for the output channel, when `message` rewords it. */
+  detail?: string;
 }
+
+/** errno codes of a connection that never got through, and what to tell the user instead. */
+const NETWORK_CODES: Readonly<Record<string, string>> = {
+  EAI_AGAIN: 'You appear to be offline: the server name could not be looked up.',
+  ENOTFOUND: 'You appear to be offline: the server name could not be looked up.',
+  ECONNREFUSED: 'You appear to be offline: the server refused the connection.',
+  ECONNRESET: 'The connection was cut off. Check your network and try again.',
+  ETIMEDOUT: 'You appear to be offline: the connection timed out.',
+  ENETUNREACH: 'You appear to be offline: the network is unreachable.',
+  EHOSTUNREACH: 'You appear to be offline: the server is unreachable.',
+};
+
+/** Plain words for a network failure (errno in the message or the `code`), or undefined when it is not one. */
+export function offlineMessage(e: unknown): string | undefined {
+  const code = field(e, 'code');
+  if (typeof code === 'string' && NETWORK_CODES[code]) return NETWORK_CODES[code];
+  const text = e instanceof Error ? e.message : String(e);
+  const m = /\b(EAI_AGAIN|ENOTFOUND|ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENETUNREACH|EHOSTUNREACH)\b/.exec(text);
+  return m ? NETWORK_CODES[m[1]!] : undefined;
+}
+
+/** What a file-system errno means for the model file, in words. */
+const FILE_CODES: Readonly<Record<string, string>> = {
+  ENOENT: 'does not exist',
+  EISDIR: 'is a folder, not a file',
+  EACCES: 'cannot be read (permission denied)',
+  EPERM: 'cannot be read (permission denied)',
+};
 
 export class ModelNotConfiguredError extends Error {
   constructor() {
@@ -42,6 +72,11 @@ export function describeError(e: unknown): UserFacingError {
     case 'DeviceLostError':
       return make(message, ['showStatus'], true);
     case 'GGUFError':
+      if (code === 'bad-magic') {
+        // The parser's message quotes the first bytes in hex: useful in the log, noise to a user.
+        return { ...make('The model file cannot be used: it is not a GGUF model file. Pick a .gguf file or download a recommended model.', ['selectModel', 'downloadModel'], true), detail: message };
+      }
+      return make(`The model file cannot be used: ${message}`, ['selectModel', 'downloadModel'], true);
     case 'UnsupportedWeightError':
       return make(`The model file cannot be used: ${message}`, ['selectModel', 'downloadModel'], true);
     case 'SelfExtendParamsError':
@@ -49,8 +84,12 @@ export function describeError(e: unknown): UserFacingError {
     default:
       break;
   }
-  if (code === 'ENOENT' || code === 'EISDIR' || code === 'EACCES') {
-    return make(`The model file cannot be opened (${String(code)}): ${message}`, ['selectModel', 'openSettings'], true);
+  if (typeof code === 'string' && FILE_CODES[code]) {
+    const path = field(e, 'path');
+    const what = typeof path === 'string' ? `The model file ${path}` : 'The model file';
+    return { ...make(`${what} ${FILE_CODES[code]}.`, ['selectModel', 'openSettings'], true), detail: message };
   }
+  const offline = offlineMessage(e);
+  if (offline) return { ...make(offline, ['showStatus']), detail: message };
   return make(message || 'Unexpected error.', ['showStatus']);
 }

@@ -1,7 +1,7 @@
 // Pure pieces of the VS Code workspace listing: turning files.exclude / search.exclude settings into
 // a findFiles exclude glob plus an exact post-filter. (.gitignore and the other walker rules are
 // core's filterHostListing.) No vscode import, so tests run in node.
-import picomatch from 'picomatch';
+import { compileGlobs } from '../core/workspace/glob';
 import { GENERATED_DIRS } from '../core/workspace/filters';
 
 /** Keys set to `true` in a files.exclude-style object. `{ when: … }` entries depend on sibling files; we skip them. */
@@ -30,7 +30,7 @@ export function findFilesExcludeGlob(globs: readonly string[]): string {
 /** Exact matcher: a path is excluded when it, or any folder above it, matches one of the globs. */
 export function excludeMatcher(globs: readonly string[]): (relPath: string) => boolean {
   if (globs.length === 0) return () => false;
-  const m = picomatch(globs.map((g) => g.replace(/\/+$/, '')), { dot: true });
+  const m = compileGlobs(globs, 'files.exclude / search.exclude');
   return (relPath) => {
     if (m(relPath)) return true;
     const parts = relPath.split('/');

@@ -36,7 +36,12 @@ export interface SplitPlan {
   splitLen: number;
 }
 
-/** How many workgroups split the KV range for a batch (flash-decoding); 1 = no split. */
+/**
+ * How many workgroups split the KV range for a batch (flash-decoding); 1 = no split. Decode runs one
+ * workgroup per (query group of a KV head × split): splits are whole key tiles, and there are at least as
+ * many as the workgroup target asks for (within minKeysPerSplit and maxSplits), so a 600-token decode on
+ * a 2-KV-head model runs >= 8 workgroups per KV head instead of 2.
+ */
 export function planSplits(
   nTokens: number,
   totalKeys: number,
@@ -44,12 +49,15 @@ export function planSplits(
   o: Required<SplitKvOptions>,
 ): SplitPlan {
   if (nTokens > o.maxTokens) return { nSplits: 1, splitLen: totalKeys };
-  let n = Math.min(o.maxSplits, Math.floor(totalKeys / o.minKeysPerSplit), Math.ceil(o.targetWorkgroups / rowWorkgroups));
-  if (n <= 1) return { nSplits: 1, splitLen: totalKeys };
-  // Splits start on tile boundaries so a key tile never straddles two workgroups.
-  const splitLen = Math.ceil(Math.ceil(totalKeys / n) / KEYS_PER_TILE) * KEYS_PER_TILE;
-  n = Math.ceil(totalKeys / splitLen);
-  return { nSplits: n, splitLen };
+  const want = Math.min(o.maxSplits, Math.floor(totalKeys / o.minKeysPerSplit), Math.ceil(o.targetWorkgroups / rowWorkgroups));
+  if (want <= 1) return { nSplits: 1, splitLen: totalKeys };
+  // Splits start on tile boundaries so a key tile never straddles two workgroups; rounding the tiles per
+  // split down keeps at least `want` splits (capped by maxSplits).
+  const tiles = Math.ceil(totalKeys / KEYS_PER_TILE);
+  let tilesPerSplit = Math.max(1, Math.floor(tiles / want));
+  if (Math.ceil(tiles / tilesPerSplit) > o.maxSplits) tilesPerSplit = Math.ceil(tiles / o.maxSplits);
+  const splitLen = tilesPerSplit * KEYS_PER_TILE;
+  return { nSplits: Math.ceil(totalKeys / splitLen), splitLen };
 }
 
 /** Bytes of one key copy (or of V) per layer for `capacity` positions. */
@@ -99,7 +107,7 @@ export class SelfExtendAttention implements AttentionModule {
     this.pipes = getPipelines(this.device, { headDim, kvF16: this.kvF16 });
     this.split = {
       maxTokens: opts.splitKv?.maxTokens ?? 16,
-      minKeysPerSplit: opts.splitKv?.minKeysPerSplit ?? 256,
+      minKeysPerSplit: opts.splitKv?.minKeysPerSplit ?? 64,
       maxSplits: opts.splitKv?.maxSplits ?? 32,
       targetWorkgroups: opts.splitKv?.targetWorkgroups ?? (ctx.info.isSoftware ? 16 : 128),
     };

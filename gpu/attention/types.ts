@@ -31,7 +31,7 @@ export interface AttentionOptions {
 export interface SplitKvOptions {
   /** Batches with more tokens than this never split the KV range (default 16). */
   maxTokens?: number;
-  /** Fewest keys one split handles (default 256). */
+  /** Fewest keys one split handles (default 64). */
   minKeysPerSplit?: number;
   /** Most splits (default 32). */
   maxSplits?: number;

@@ -5,6 +5,12 @@ export interface EncodeOptions {
   addBos?: boolean;
   /** Parse special/control tokens written literally in the text (only for template-owned text). Default false. */
   parseSpecial?: boolean;
+  /**
+   * Text from outside (file contents, selections, questions): no special token of any kind, not even
+   * USER_DEFINED ones such as Qwen3's `<think>`, which llama.cpp splits out even with parseSpecial off.
+   * Overrides parseSpecial. Default false (llama.cpp's behaviour, which the CLI's tokenize reproduces).
+   */
+  untrusted?: boolean;
   /** Append EOS (only if the model's tokenizer.ggml.add_eos_token is set). Default false. */
   addEos?: boolean;
 }
@@ -13,6 +19,8 @@ export interface EncodeOptions {
 export interface TextPart {
   text: string;
   parseSpecial: boolean;
+  /** As EncodeOptions.untrusted: no special token at all in this part. */
+  untrusted?: boolean;
 }
 
 export interface StreamDecoder {
@@ -37,7 +45,7 @@ export interface Tokenizer {
   tokenText(id: number): string;
   isSpecial(id: number): boolean;
   /** Encodes parts as one text: adjacent plain parts join, control tokens only count in parts that allow them. */
-  encodeParts?(parts: readonly TextPart[], opts?: Omit<EncodeOptions, 'parseSpecial'>): number[];
+  encodeParts?(parts: readonly TextPart[], opts?: Omit<EncodeOptions, 'parseSpecial' | 'untrusted'>): number[];
   /** The model's tokenizer.chat_template, if any. */
   readonly chatTemplate?: string;
   /** Id of the token whose text is exactly `text`, if any. */

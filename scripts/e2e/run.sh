@@ -51,6 +51,8 @@ printf 'auth: none\ncert: false\n' > "$RUN/config.yaml"   # else code-server cre
 export HOME="$RUN/home" XDG_DATA_HOME="$RUN/xdg-data" XDG_CONFIG_HOME="$RUN/xdg-config" XDG_CACHE_HOME="$RUN/xdg-cache"
 export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-/tmp}   # lavapipe's Vulkan loader wants one
 export E2E_MARKER_DIR="$RUN/markers"               # the extension writes activated.json / answer-<n>.json here
+# Model downloads go to a closed port on this machine (a refused connection): the "offline" check.
+export E2E_DOWNLOAD_BASE="http://127.0.0.1:9"
 # code-server's extension gallery is open-vsx.org; point it at a closed local port so nothing in the run
 # (e.g. a theme or extension search) can reach the network.
 export EXTENSIONS_GALLERY='{"serviceUrl":"http://127.0.0.1:9/vscode/gallery","itemUrl":"http://127.0.0.1:9/vscode/item"}'
@@ -116,7 +118,7 @@ T2=$(ms)
 export CS_URL="http://127.0.0.1:$PORT/?folder=$RUN/ws" E2E_RUN="$RUN" E2E_WS="$RUN/ws" E2E_REPORTS="$REPORTS"
 export E2E_USER_SETTINGS="$RUN/data/User/settings.json" E2E_SERVER_LOG="$RUN/server.log"
 export E2E_MODEL="$MODEL"
-setsid timeout -k 5 480 node "${E2E_DRIVER:-$ROOT/test/e2e/driver.mjs}" &
+setsid timeout -k 5 1200 node "${E2E_DRIVER:-$ROOT/test/e2e/driver.mjs}" &
 DPID=$!
 wait "$DPID"; RC=$?
 T3=$(ms)

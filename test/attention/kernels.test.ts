@@ -47,6 +47,10 @@ const cases: Case[] = [
   { nh: 8, nkv: 1, hd: 64, T: 300, G: 4, W: 32, chunks: [250, 1], layout: 'adjacent', splitKv: SPLIT, note: 'decode with split KV' },
   { nh: 8, nkv: 1, hd: 128, T: 300, G: 4, W: 32, chunks: [250, 1], layout: 'adjacent', splitKv: SPLIT, f16: true, note: 'decode with split KV' },
   { nh: 1, nkv: 1, hd: 64, T: 1024 + 70, G: 4, W: 1024, chunks: [512], layout: 'neox', note: 'W = 1024' },
+  // Default split plan (no forced options): a 600-token decode splits into >= 8 workgroups per KV head.
+  { nh: 12, nkv: 2, hd: 128, T: 601, G: 4, W: 64, chunks: [600, 1], layout: 'neox', note: 'Qwen2.5-1.5B heads, decode at 600, default splits' },
+  { nh: 12, nkv: 2, hd: 128, T: 601, G: 4, W: 64, chunks: [600, 1], layout: 'neox', f16: true, note: 'Qwen2.5-1.5B heads, decode at 600, default splits' },
+  { nh: 3, nkv: 1, hd: 64, T: 263, G: 2, W: 34, chunks: [250, 1], layout: 'adjacent', note: 'prime lengths, decode splits of the default plan' },
 ];
 
 describe('attention: GPU kernels vs CPU reference', function () {

@@ -40,10 +40,10 @@ async function assertInert(w: WebviewPage, server: WebviewServer): Promise<void>
       dangerousElements: all
         .filter((e) => /^(script|iframe|frame|object|embed|svg|math|img|image|style|link|meta|base|form|input|video|audio|source|template)$/i.test(e.tagName))
         .map((e) => e.outerHTML.slice(0, 120)),
-      // The view sets style.width on its own meter and progress bars; no other element may carry a style.
+      // The view sets style.width on its own meter, progress and download bars; no other element may carry a style.
       handlerAttrs: all.flatMap((e) =>
         Array.from(e.attributes)
-          .filter((a) => /^on/i.test(a.name) || /^(srcdoc|src|formaction|action|xlink:href)$/i.test(a.name) || (a.name === 'style' && !/^(meter|progress)-fill$/.test(e.className)))
+          .filter((a) => /^on/i.test(a.name) || /^(srcdoc|src|formaction|action|xlink:href)$/i.test(a.name) || (a.name === 'style' && !/^(meter|progress|download)-fill$/.test(e.className)))
           .map((a) => `${e.tagName} ${a.name}`),
       ),
       badHrefs: Array.from(rootEl.querySelectorAll('a[href]'))
@@ -143,7 +143,7 @@ describe('webview in headless Chromium', function () {
       assert.deepEqual(await answer.locator('.chip').evaluateAll((bs) => bs.map((b) => (b as HTMLElement).dataset.path)), ['src/inventory.py', 'docs/notes.md']);
       assert.match(await answer.locator('.chip').nth(1).innerText(), /notes\.md \(part\)/);
       assert.equal(await answer.locator('.meter').getAttribute('data-group'), '4');
-      assert.match(await answer.locator('.meter-label').innerText(), /G=4 W=64/);
+      assert.match(await answer.locator('.meter-label').innerText(), /group size G=4, neighbour window W=64/);
       assert.match(await answer.locator('.turn-footer').innerText(), /900 prompt tokens/);
       assert.equal(await w.page.locator('button.stop').isEnabled(), false, 'Stop is disabled when idle');
       assert.equal(await w.page.locator('button.send').isEnabled(), true);

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { initialState, reduce, type UiState } from '../../webview/chat-state';
 import type { ContextMeter, ExtensionMessage } from '../../extension/protocol';
-import { meterTitle, meterLabel, meterFraction, timingsLabel, progressLabel, chipParts, formatBytes } from '../../webview/format';
+import { meterTitle, meterLabel, meterWords, meterFraction, timingsLabel, progressLabel, chipParts, formatBytes } from '../../webview/format';
 
 const meter: ContextMeter = { usedTokens: 3000, windowTokens: 6656, group: 4, neighbor: 512, trained: 2048, selfExtendEnabled: true };
 const timings = { promptTokens: 3000, cachedTokens: 2900, generatedTokens: 40, ttftMs: 250, decodeTps: 21.5, totalMs: 2100 };
@@ -77,7 +77,9 @@ describe('webview chat-state reducer', () => {
 
 describe('webview format', () => {
   it('meter text shows usage and the hover shows G, W and L', () => {
-    assert.equal(meterLabel(meter), '3,000 / 6,656 tokens');
+    assert.equal(meterLabel(meter), '3,000 of 6,656 tokens used');
+    assert.equal(meterWords(meter), 'window stretched ×3.3 from L=2,048 (group size G=4, neighbour window W=512)');
+    assert.match(meterTitle(meter), /L=2,048: the window the model was trained on/);
     const t = meterTitle(meter);
     assert.match(t, /G=4/);
     assert.match(t, /W=512/);
@@ -95,7 +97,10 @@ describe('webview format', () => {
     assert.deepEqual(chipParts('src/deep/x.ts'), { name: 'x.ts', dir: 'src/deep' });
     assert.deepEqual(chipParts('README.md'), { name: 'README.md', dir: '' });
     assert.equal(formatBytes(1_117_320_768), '1.04 GiB');
-    assert.equal(formatBytes(668_788_096), '638 MiB');
+    // One format, as the catalog writes sizes: 0.62 GiB, never 638 MiB in one place and 0.62 GiB in another.
+    assert.equal(formatBytes(668_788_096), '0.62 GiB');
+    assert.equal(formatBytes(2 ** 28), '256 MiB');
+    assert.equal(progressLabel('reading-repository', 0, 'packing 3 of 9 files'), 'Reading repository — packing 3 of 9 files', 'no 0% next to a detail');
     assert.equal(formatBytes(512), '512 B');
   });
 });

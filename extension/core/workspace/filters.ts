@@ -1,5 +1,5 @@
 // Name-based filters every FileSource applies before a file is ever opened.
-import picomatch from 'picomatch';
+import { compileGlobs } from './glob';
 import type { WorkspaceFilterOptions } from './types';
 import { DEFAULT_MAX_FILE_SIZE } from './types';
 import type { SkipReason } from './skip-report';
@@ -30,16 +30,17 @@ export class PathFilter {
 
   constructor(opts: WorkspaceFilterOptions = {}) {
     this.maxFileSize = opts.maxFileSize ?? DEFAULT_MAX_FILE_SIZE;
-    // `dot: true`: users write `**/*.ts` and expect `.github/x.ts` to match, like VS Code's globs.
-    this.include = opts.include && opts.include.length > 0 ? picomatch([...opts.include], { dot: true }) : null;
-    this.exclude = opts.exclude && opts.exclude.length > 0 ? picomatch([...opts.exclude], { dot: true }) : null;
+    // Compiled once per listing; `*` matches dot files too (users write `**/*.ts` and expect
+    // `.github/x.ts` to match, like VS Code's globs). Linear-time matching: see glob.ts.
+    this.include = opts.include && opts.include.length > 0 ? compileGlobs(opts.include, 'include') : null;
+    this.exclude = opts.exclude && opts.exclude.length > 0 ? compileGlobs(opts.exclude, 'exclude') : null;
   }
 
   /** For a directory about to be entered; `relPath` without trailing slash. */
   directoryVerdict(name: string, relPath: string): SkipReason | null {
     if (GENERATED_DIRS.has(name)) return 'generated-folder';
     // An exclude like `docs/**` or `docs` removes the whole subtree; test both spellings.
-    if (this.exclude && (this.exclude(relPath) || this.exclude(`${relPath}/`))) return 'excluded';
+    if (this.exclude && this.exclude(relPath)) return 'excluded';
     return null;
   }
 

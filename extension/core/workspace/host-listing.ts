@@ -7,7 +7,7 @@ import type { FileEntry, WorkspaceFilterOptions } from './types';
 import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_FILES } from './types';
 import { GENERATED_DIRS, PathFilter } from './filters';
 import type { SkipReport } from './skip-report';
-import { isIgnored, parseIgnoreFile, type IgnoreLayer } from './ignore-rules';
+import { isIgnored, MAX_IGNORE_RULES_TOTAL, parseIgnoreFile, type IgnoreLayer } from './ignore-rules';
 import { throwIfAborted } from '../util/abort';
 
 /** What a host's stat says about a listed file. */
@@ -57,6 +57,7 @@ function linkVerdict(st: HostStat, realRoots: readonly string[]): 'symlink-outsi
 }
 
 const IGNORE_NAMES = new Set(['.gitignore', '.ignore']);
+const MAX_IGNORE_FILE_CHARS = 1024 * 1024;
 const STAT_BATCH = 64;
 
 async function readOrNull(read: (p: string) => Promise<string | null>, relPath: string): Promise<string | null> {
@@ -78,21 +79,26 @@ export async function filterHostListing(entries: readonly FileEntry[], opts: Hos
   // Ignore files by folder, so each entry can evaluate its chain root → own folder. The repository's
   // .git/info/exclude comes first: .gitignore files override it, as in git.
   const layersByDir = new Map<string, IgnoreLayer[]>();
-  const addLayer = (dir: string, content: string | null): void => {
-    const layer = content === null ? null : parseIgnoreFile(dir, content);
+  const ruleBudget = { rules: MAX_IGNORE_RULES_TOTAL };
+  const addLayer = (dir: string, content: string | null, file: string): void => {
+    if (content !== null && content.length > MAX_IGNORE_FILE_CHARS) {
+      skip('ignore-rules-capped', file); // like the walker, which does not read ignore files over 1 MiB
+      return;
+    }
+    const layer = content === null ? null : parseIgnoreFile(dir, content, () => skip('ignore-rules-capped', file), ruleBudget);
     if (!layer) return;
     const list = layersByDir.get(dir) ?? [];
     list.push(layer);
     layersByDir.set(dir, list);
   };
   if (opts.readIgnoreFile && opts.useIgnoreFiles !== false) {
-    addLayer('', await readOrNull(opts.readIgnoreFile, '.git/info/exclude'));
+    addLayer('', await readOrNull(opts.readIgnoreFile, '.git/info/exclude'), '.git/info/exclude');
     const ignoreFiles = entries.filter((e) => IGNORE_NAMES.has(e.relPath.slice(e.relPath.lastIndexOf('/') + 1)));
     ignoreFiles.sort((a, b) => (a.relPath < b.relPath ? -1 : 1));
     for (const f of ignoreFiles) {
       throwIfAborted(signal);
       const dir = f.relPath.includes('/') ? f.relPath.slice(0, f.relPath.lastIndexOf('/')) : '';
-      addLayer(dir, await readOrNull(opts.readIgnoreFile, f.relPath));
+      addLayer(dir, await readOrNull(opts.readIgnoreFile, f.relPath), f.relPath);
     }
   }
   const chainCache = new Map<string, IgnoreLayer[]>();
@@ -107,6 +113,7 @@ export async function filterHostListing(entries: readonly FileEntry[], opts: Hos
 
   // 1. Path rules (no I/O), in the order the walker meets them: folders on the way, then the file.
   const passed: FileEntry[] = [];
+  const dirVerdicts = new Map<string, ReturnType<PathFilter['fileVerdict']>>();
   const sorted = [...entries].sort((a, b) => (a.relPath < b.relPath ? -1 : a.relPath > b.relPath ? 1 : 0));
   for (let i = 0; i < sorted.length; i++) {
     if (i % 256 === 0) throwIfAborted(signal);
@@ -120,9 +127,14 @@ export async function filterHostListing(entries: readonly FileEntry[], opts: Hos
     let reason: ReturnType<PathFilter['fileVerdict']> = null;
     for (let d = 0; d < parts.length - 1 && !reason; d++) {
       const dirRel = parts.slice(0, d + 1).join('/');
-      if (GENERATED_DIRS.has(parts[d]!)) reason = 'generated-folder';
-      else reason = filter.directoryVerdict(parts[d]!, dirRel);
-      if (!reason && layersByDir.size > 0 && isIgnored(chainFor(d === 0 ? '' : parts.slice(0, d).join('/')), dirRel, true)) reason = 'gitignore';
+      // Each folder is judged once per listing, not once per file below it.
+      let v = dirVerdicts.get(dirRel);
+      if (v === undefined) {
+        v = GENERATED_DIRS.has(parts[d]!) ? 'generated-folder' : filter.directoryVerdict(parts[d]!, dirRel);
+        if (!v && layersByDir.size > 0 && isIgnored(chainFor(d === 0 ? '' : parts.slice(0, d).join('/')), dirRel, true)) v = 'gitignore';
+        dirVerdicts.set(dirRel, v);
+      }
+      reason = v;
     }
     const dir = parts.slice(0, -1).join('/');
     if (!reason && layersByDir.size > 0 && isIgnored(chainFor(dir), e.relPath, false)) reason = 'gitignore';

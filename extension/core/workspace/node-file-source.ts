@@ -12,7 +12,7 @@ import type { FileEntry, FileSource, ListOptions, ReadOptions, WorkspaceFilterOp
 import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_FILES } from './types';
 import { PathFilter } from './filters';
 import { SkipReport } from './skip-report';
-import { isIgnored, parseIgnoreFile, type IgnoreLayer } from './ignore-rules';
+import { isIgnored, MAX_IGNORE_RULES_TOTAL, parseIgnoreFile, type IgnoreLayer } from './ignore-rules';
 import { throwIfAborted } from '../util/abort';
 
 /** The few fs calls the walker makes; injectable so tests can simulate EACCES and races. */
@@ -82,9 +82,10 @@ export class NodeFileSource implements FileSource {
     const rootReal = await this.rootReal();
     const visited = new Set<string>([rootReal]);
     const rootLayers: IgnoreLayer[] = [];
+    const ruleBudget = { rules: MAX_IGNORE_RULES_TOTAL };
     if (this.useIgnoreFiles) {
-      const excl = await this.readSmall(path.join(this.root, '.git', 'info', 'exclude'));
-      const layer = excl === null ? null : parseIgnoreFile('', excl);
+      const excl = await this.readSmall(path.join(this.root, '.git', 'info', 'exclude'), '.git/info/exclude');
+      const layer = excl === null ? null : parseIgnoreFile('', excl, () => this.skipped.add('ignore-rules-capped', '.git/info/exclude'), ruleBudget);
       if (layer) rootLayers.push(layer);
     }
     const stack: PendingDir[] = [{ abs: this.root, rel: '', real: rootReal, depth: 0, layers: rootLayers }];
@@ -117,8 +118,9 @@ export class NodeFileSource implements FileSource {
       if (this.useIgnoreFiles) {
         for (const d of dirents) {
           if (!IGNORE_FILES.includes(d.name) || !d.isFile()) continue;
-          const content = await this.readSmall(path.join(dir.abs, d.name));
-          const layer = content === null ? null : parseIgnoreFile(dir.rel, content);
+          const rel = dir.rel === '' ? d.name : `${dir.rel}/${d.name}`;
+          const content = await this.readSmall(path.join(dir.abs, d.name), rel);
+          const layer = content === null ? null : parseIgnoreFile(dir.rel, content, () => this.skipped.add('ignore-rules-capped', rel), ruleBudget);
           if (layer) layers = [...layers, layer];
         }
       }
@@ -229,10 +231,15 @@ export class NodeFileSource implements FileSource {
     out.push({ abs, rel, real, depth: parent.depth + 1, layers });
   }
 
-  private async readSmall(p: string): Promise<string | null> {
+  /** An ignore file's text; null when absent or unreadable. Over 1 MiB it is not read, and that is reported. */
+  private async readSmall(p: string, rel: string): Promise<string | null> {
     try {
       const st = await this.fs.stat(p);
-      if (!st.isFile() || st.size > 1024 * 1024) return null;
+      if (!st.isFile()) return null;
+      if (st.size > 1024 * 1024) {
+        this.skipped.add('ignore-rules-capped', rel);
+        return null;
+      }
       return new TextDecoder().decode(await this.fs.readFile(p));
     } catch {
       return null;

@@ -15,7 +15,9 @@ export type SkipReason =
   | 'not-regular'
   | 'unreadable'
   | 'max-depth'
-  | 'max-files';
+  | 'max-files'
+  /** An ignore file (the example) had rules past the bounds of ignore-rules.ts; those rules were not applied. */
+  | 'ignore-rules-capped';
 
 export interface SkipSummary {
   total: number;

@@ -122,8 +122,9 @@ describe('extension/vscode ChatController', () => {
     assert.ok(err.turnId);
     assert.deepEqual(err.actions, ['selectModel', 'downloadModel']);
     assert.equal(ctrl.busy, false);
-    const saved = await new HistoryStore(dir).load(ctrl.chatId);
-    assert.equal(saved?.turns[1]?.finish, 'error');
+    // The failed turn stays in the view (with Retry); a chat whose only request failed gets no history entry.
+    assert.equal((await ctrl.viewState()).turns[1]?.finish, 'error');
+    assert.equal(await new HistoryStore(dir).load(ctrl.chatId), undefined);
   });
 
   it('new chat, restore on a fresh controller (reload), open and delete', async () => {

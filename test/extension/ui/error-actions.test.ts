@@ -24,9 +24,11 @@ describe('extension/vscode describeError', () => {
     assert.deepEqual(describeError(new DeviceLostError('reset')).actions, ['showStatus']);
   });
   it('handles a bad model path and the unconfigured state', () => {
-    const e = Object.assign(new Error("ENOENT: no such file or directory, open '/x.gguf'"), { code: 'ENOENT' });
+    const e = Object.assign(new Error("ENOENT: no such file or directory, open '/x.gguf'"), { code: 'ENOENT', path: '/x.gguf' });
     const d = describeError(e);
-    assert.match(d.message, /cannot be opened \(ENOENT\)/);
+    // Plain words for the user; the errno text stays available for the output channel.
+    assert.equal(d.message, 'The model file /x.gguf does not exist.');
+    assert.match(d.detail ?? '', /ENOENT/);
     assert.deepEqual(d.actions, ['selectModel', 'openSettings']);
     assert.deepEqual(describeError(new ModelNotConfiguredError()).actions, ['selectModel', 'downloadModel']);
   });

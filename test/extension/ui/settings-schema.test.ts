@@ -20,7 +20,7 @@ describe('extension/vscode settings schema', () => {
   });
   it('declares every command the brief names', () => {
     const names = pkg.contributes.commands.map((c) => c.command).sort();
-    assert.deepEqual(names, ['askWorkspace', 'downloadModel', 'newChat', 'openChatPanel', 'selectModel', 'showStatus', 'stop', 'summarizeFile', 'summarizeSelection'].map((c) => `selfextend.${c}`));
+    assert.deepEqual(names, ['askAboutSelection', 'askWorkspace', 'downloadModel', 'focusChat', 'newChat', 'openChatPanel', 'selectModel', 'showStatus', 'stop', 'summarizeFile', 'summarizeSelection'].map((c) => `selfextend.${c}`));
   });
   it('reads defaults when nothing is set', () => {
     const s = readSettings(() => undefined);
