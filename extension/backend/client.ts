@@ -9,7 +9,7 @@
 // starts a fresh worker, which reloads the model with the usual progress.
 import { Worker } from 'node:worker_threads';
 import * as path from 'node:path';
-import type { AnswerBackend, AnswerEvents, AnswerRequest, AnswerResult, LargeSummaryPlan, ModelInfo, SummarizeRequest } from '../vscode/answer-backend';
+import type { AnswerBackend, AnswerEvents, AnswerRequest, AnswerResult, ModelInfo, SummarizeRequest } from '../vscode/answer-backend';
 import type { AssistantSettings } from '../core/chat/settings';
 import type { EditorContext } from '../core/context/gather';
 import type { FileEntry, FileSource } from '../core/workspace/types';
@@ -55,10 +55,10 @@ export const STOPPED_BY_RESTART =
 
 interface Pending {
   events: AnswerEvents;
-  /** The summary's confirmLarge, answered when the worker asks (`confirmLarge` → `confirmed`). */
-  confirm?: (plan: LargeSummaryPlan) => Promise<boolean>;
   resolve(r: AnswerResult): void;
   reject(e: Error): void;
+  /** The summary request's confirmLarge, answered for the worker's askConfirm. */
+  confirmLarge?: SummarizeRequest['confirmLarge'];
 }
 
 /**
@@ -194,9 +194,9 @@ export class WorkerBackend implements AnswerBackend, ModelStatusSource {
     const id = this.nextId++;
     const worker = this.ensureWorker();
     const { signal, ...rest } = req;
-    // A function cannot cross to the worker: the summary's confirmLarge goes as a flag, asked back by message.
-    const confirm = rest.kind === 'summarize' ? rest.confirmLarge : undefined;
-    const wire = rest.kind === 'summarize' ? { ...withoutConfirm(rest), ...(confirm ? { askLarge: true } : {}) } : rest;
+    // Callbacks cannot cross the boundary: a summary's confirmLarge becomes a flag, asked back by message.
+    const confirmLarge = rest.kind === 'summarize' ? rest.confirmLarge : undefined;
+    const wire = rest.kind === 'summarize' ? { ...rest, confirmLarge: confirmLarge !== undefined } : rest;
     const source = this.deps.source();
     let stopTimer: NodeJS.Timeout | undefined;
     const onAbort = (): void => {
@@ -208,7 +208,7 @@ export class WorkerBackend implements AnswerBackend, ModelStatusSource {
       }, this.graceMs());
     };
     signal.addEventListener('abort', onAbort, { once: true });
-    const result = new Promise<AnswerResult>((resolve, reject) => this.pending.set(id, { events, resolve, reject, confirm }));
+    const result = new Promise<AnswerResult>((resolve, reject) => this.pending.set(id, { events, resolve, reject, confirmLarge }));
     this.post({
       type: 'answer', id, request: wire as WireRequest, settings: this.deps.settings(), editor: this.deps.editor(),
       source: source ? { key: this.keyOf(source), rootLabel: source.rootLabel } : null,
@@ -332,14 +332,16 @@ export class WorkerBackend implements AnswerBackend, ModelStatusSource {
       case 'token':
         this.pending.get(m.id)?.events.token(m.text);
         return;
-      case 'summaryPart':
+      case 'part':
         this.pending.get(m.id)?.events.part?.(m.part);
         return;
-      case 'confirmLarge': {
-        const ask = this.pending.get(m.id)?.confirm;
-        const reply = (go: boolean): void => this.post({ type: 'confirmed', id: m.id, go });
-        if (!ask) reply(true);
-        else void ask(m.plan).then(reply, () => reply(false));
+      case 'askConfirm': {
+        const ask = this.pending.get(m.id)?.confirmLarge;
+        const id = m.id;
+        void (ask ? ask(m.plan) : Promise.resolve(true)).then(
+          (ok) => this.post({ type: 'confirmed', id, ok }),
+          () => this.post({ type: 'confirmed', id, ok: false }),
+        );
         return;
       }
       case 'done':
@@ -410,9 +412,4 @@ export class WorkerBackend implements AnswerBackend, ModelStatusSource {
     }
     if (this.worker === worker) this.post(reply, transfer);
   }
-}
-
-function withoutConfirm(r: Omit<SummarizeRequest, 'signal'>): Omit<SummarizeRequest, 'signal' | 'confirmLarge'> {
-  const { confirmLarge: _confirm, ...rest } = r;
-  return rest;
 }

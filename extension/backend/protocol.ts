@@ -36,9 +36,11 @@ export interface WireError {
   stack?: string;
 }
 
-/** A request without its AbortSignal (Stop crosses as a `cancel` message) and without the summary's
- * confirmLarge callback, which crosses as the `askLarge` flag (the worker asks with `confirmLarge`). */
-export type WireRequest = DistributiveOmit<AnswerRequest, 'signal' | 'confirmLarge'> & { askLarge?: boolean };
+/**
+ * A request without its AbortSignal (Stop crosses as a `cancel` message) and without callbacks: a
+ * summary's `confirmLarge` crosses as `askConfirm` / `confirmed` messages, flagged by `confirmLarge: true`.
+ */
+export type WireRequest = DistributiveOmit<AnswerRequest, 'signal' | 'confirmLarge'> & { confirmLarge?: boolean };
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 /** The workspace the request may read, served by the host (listing and file bytes cross the boundary). */
@@ -60,8 +62,8 @@ export type ToWorker =
   | { type: 'settings'; settings: AssistantSettings }
   | { type: 'answer'; id: number; request: WireRequest; settings: AssistantSettings; editor?: EditorContext; source: WireSource | null }
   | { type: 'cancel'; id: number }
-  /** The host's answer to `confirmLarge` (the user chose to go on, or not). */
-  | { type: 'confirmed'; id: number; go: boolean }
+  /** The host's answer to an `askConfirm` of request `id`. */
+  | { type: 'confirmed'; id: number; ok: boolean }
   | { type: 'countTokens'; id: number; text: string; settings: AssistantSettings }
   | { type: 'forget'; chatId: string }
   | { type: 'cancelLoad' }
@@ -79,10 +81,10 @@ export type ToHost =
   | { type: 'progress'; id: number; phase: ProgressPhase; fraction?: number; detail?: string }
   | { type: 'context'; id: number; context: AnswerContext }
   | { type: 'token'; id: number; text: string }
-  /** A long summary's part summary finished (AnswerEvents.part). */
-  | { type: 'summaryPart'; id: number; part: SummaryPart }
-  /** A summary of many parts asks the host before it starts; answered with `confirmed`. */
-  | { type: 'confirmLarge'; id: number; plan: LargeSummaryPlan }
+  /** A summary's part summary finished (before the final summary's tokens). */
+  | { type: 'part'; id: number; part: SummaryPart }
+  /** A long summary asks the host (the user) whether to go on; answered by `confirmed`. */
+  | { type: 'askConfirm'; id: number; plan: LargeSummaryPlan }
   | { type: 'done'; id: number; result: AnswerResult }
   | { type: 'failed'; id: number; error: WireError }
   | { type: 'tokenCount'; id: number; tokens: number }
@@ -145,7 +147,7 @@ export function parseToWorker(raw: unknown): ToWorker {
       need(isInt(m.id), 'cancel without id');
       break;
     case 'confirmed':
-      need(isInt(m.id) && typeof m.go === 'boolean', 'malformed confirmed');
+      need(isInt(m.id) && typeof m.ok === 'boolean', 'malformed confirmation');
       break;
     case 'countTokens':
       need(isInt(m.id) && isStr(m.text), 'malformed countTokens');
@@ -192,12 +194,11 @@ export function parseToHost(raw: unknown): ToHost {
     case 'token':
       need(isInt(m.id) && isStr(m.text), 'malformed token');
       break;
-    case 'summaryPart':
-      need(isInt(m.id) && isRec(m.part) && isStr(m.part.text) && [m.part.index, m.part.count, m.part.startLine, m.part.endLine].every(isInt), 'malformed summary part');
+    case 'part':
+      need(isInt(m.id) && isRec(m.part) && isInt(m.part.index) && isInt(m.part.count) && isStr(m.part.text), 'malformed summary part');
       break;
-    case 'confirmLarge':
-      need(isInt(m.id) && isRec(m.plan) && isInt(m.plan.parts) && isInt(m.plan.requests) && isInt(m.plan.inputTokens), 'malformed confirmLarge');
-      need((m.plan as Rec).estimateMs === undefined || isNum((m.plan as Rec).estimateMs), 'malformed confirmLarge estimate');
+    case 'askConfirm':
+      need(isInt(m.id) && isRec(m.plan) && isInt(m.plan.parts) && isInt(m.plan.requests) && isInt(m.plan.inputTokens), 'malformed confirmation request');
       break;
     case 'done':
       need(isInt(m.id) && isRec(m.result) && isStr(m.result.finish) && isRec(m.result.timings), 'malformed result');

@@ -19,8 +19,8 @@ export class BackendService {
   private source: RemoteFileSource | null = null;
   private readonly sources = new Map<string, RemoteFileSource>();
   private readonly requests = new Map<number, AbortController>();
-  /** Summaries waiting for the host's answer to `confirmLarge`. */
-  private readonly confirms = new Map<number, (go: boolean) => void>();
+  /** Summaries waiting for the host's answer to askConfirm, by request id. */
+  private readonly confirms = new Map<number, (ok: boolean) => void>();
   private readonly files: FileRequests;
   private readonly models: ModelManager;
   private readonly core: CoreBackend;
@@ -78,10 +78,10 @@ export class BackendService {
         return;
       case 'cancel':
         this.requests.get(m.id)?.abort();
-        this.confirms.get(m.id)?.(false);
         return;
       case 'confirmed':
-        this.confirms.get(m.id)?.(m.go);
+        this.confirms.get(m.id)?.(m.ok);
+        this.confirms.delete(m.id);
         return;
       case 'countTokens': {
         this.useSettings(m.settings);
@@ -112,22 +112,22 @@ export class BackendService {
     const abort = new AbortController();
     this.requests.set(id, abort);
     const fault = this.opts.fault;
-    const { askLarge, ...wire } = m.request;
-    // The host's confirmLarge callback crossed as a flag: ask it with a message and wait for `confirmed`.
-    const confirmLarge = askLarge && wire.kind === 'summarize'
-      ? { confirmLarge: (plan: LargeSummaryPlan): Promise<boolean> => new Promise<boolean>((resolve) => {
-        this.confirms.set(id, (go) => {
-          this.confirms.delete(id);
-          resolve(go);
-        });
-        this.post({ type: 'confirmLarge', id, plan });
-      }) }
+    const { confirmLarge, ...request } = m.request;
+    const confirm = confirmLarge && request.kind === 'summarize'
+      ? {
+          confirmLarge: (plan: LargeSummaryPlan) =>
+            new Promise<boolean>((resolve) => {
+              this.confirms.set(id, resolve);
+              abort.signal.addEventListener('abort', () => resolve(false), { once: true });
+              this.post({ type: 'askConfirm', id, plan });
+            }),
+        }
       : {};
     this.core
-      .answer({ ...wire, ...confirmLarge, signal: abort.signal } as AnswerRequest, {
+      .answer({ ...request, ...confirm, signal: abort.signal } as AnswerRequest, {
         progress: (phase, fraction, detail) => this.post({ type: 'progress', id, phase, ...(fraction === undefined ? {} : { fraction }), ...(detail === undefined ? {} : { detail }) }),
         context: (context) => this.post({ type: 'context', id, context }),
-        part: (part) => this.post({ type: 'summaryPart', id, part }),
+        part: (part) => this.post({ type: 'part', id, part }),
         token: (text) => {
           this.post({ type: 'token', id, text });
           if (fault?.kind === 'exit-on-token' && ++this.tokensStreamed === fault.token) process.exit(70);
@@ -137,7 +137,10 @@ export class BackendService {
         (result) => this.post({ type: 'done', id, result }),
         (e: unknown) => this.post({ type: 'failed', id, error: toWire(e) }),
       )
-      .finally(() => this.requests.delete(id));
+      .finally(() => {
+        this.requests.delete(id);
+        this.confirms.delete(id);
+      });
   }
 
   /** Frees the GPU model (the worker is about to end). */

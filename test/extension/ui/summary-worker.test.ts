@@ -1,5 +1,5 @@
-// Long summaries across the worker boundary (extension/backend): part summaries cross as `summaryPart`
-// messages, and the warning before a summary of many parts crosses as `confirmLarge` → `confirmed` (a
+// Long summaries across the worker boundary (extension/backend): part summaries cross as
+// messages (`part`), and the warning before a summary of many parts crosses as `askConfirm` → `confirmed` (a
 // function cannot be posted to a worker). BackendService is the worker's side, driven here with the fake
 // model and its messages checked by the protocol's own validators.
 import { strict as assert } from 'node:assert';
@@ -41,7 +41,7 @@ describe('extension/backend: long summaries across the worker boundary', () => {
     send({ type: 'answer', id: 1, request: { kind: 'summarize', chatId: 'c', label: 'big.txt', text: text(300) }, settings, source: null });
     const end = await done;
     assert.ok(end.type === 'done' && end.result.finish === 'done');
-    const parts = seen.flatMap((m, i) => (m.type === 'summaryPart' ? [i] : []));
+    const parts = seen.flatMap((m, i) => (m.type === 'part' ? [i] : []));
     const firstToken = seen.findIndex((m) => m.type === 'token');
     assert.ok(parts.length > 1 && firstToken > parts.at(-1)!);
     assert.equal(end.result.timings.summaryParts?.done, parts.length);
@@ -50,13 +50,13 @@ describe('extension/backend: long summaries across the worker boundary', () => {
   it('asks the host before more than 20 parts and waits for its answer', async () => {
     for (const go of [false, true]) {
       const { send, until, model } = service();
-      const asked = until('confirmLarge');
+      const asked = until('askConfirm');
       const done = until('done');
-      send({ type: 'answer', id: 7, request: { kind: 'summarize', chatId: 'c', label: 'big.txt', text: text(1000), askLarge: true }, settings, source: null });
+      send({ type: 'answer', id: 7, request: { kind: 'summarize', chatId: 'c', label: 'big.txt', text: text(1000), confirmLarge: true }, settings, source: null });
       const q = await asked;
-      assert.ok(q.type === 'confirmLarge' && q.plan.parts > 20);
+      assert.ok(q.type === 'askConfirm' && q.plan.parts > 20);
       assert.equal(model.calls.length, 0, 'nothing runs before the answer');
-      send({ type: 'confirmed', id: 7, go });
+      send({ type: 'confirmed', id: 7, ok: go });
       const end = await done;
       assert.ok(end.type === 'done');
       assert.equal(end.result.finish, go ? 'done' : 'stopped');
