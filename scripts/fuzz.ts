@@ -10,7 +10,7 @@ import type { FuzzSummary, FuzzTarget } from '../tools/fuzz/types';
 const TARGETS: Record<string, () => Promise<FuzzTarget>> = {
   repos: async () => (await import('../tools/fuzz/repos')).fuzzRepos,
   messages: async () => (await import('../tools/fuzz/messages')).fuzzMessages,
-  templates: async () => (await import('../tools/fuzz/templates')).fuzzTemplates, // engineer D2's target
+  templates: async () => (await import('../tools/fuzz/templates')).fuzzTemplates,
 };
 
 function int(v: string | undefined, name: string, def: number): number {

@@ -33,6 +33,8 @@ export interface ChatControllerDeps {
   hostAction(action: HostAction): void | Promise<void>;
   curatedModels: CuratedModelInfo[];
   modelStatus(): ModelStatus;
+  /** Restricted Mode note for the view (workspace-trust.ts); undefined when the workspace is trusted. */
+  restrictedNote?(): string | undefined;
   log(line: string): void;
   /** Status bar / output hooks. */
   onProgress?(phase: ProgressPhase, fraction?: number, detail?: string): void;
@@ -122,6 +124,8 @@ export class ChatController {
     const state: ChatViewState = { chatId: this.chat.id, turns: this.chat.turns, chats, busy: this.busy, model: this.deps.modelStatus(), curatedModels: this.deps.curatedModels };
     if (this.download) state.download = this.download;
     if (this.editor) state.editor = this.editor;
+    const restricted = this.deps.restrictedNote?.();
+    if (restricted) state.restricted = restricted;
     return state;
   }
 
