@@ -149,6 +149,8 @@ export interface ChatViewState {
   /** The latest download started in this window, if any. */
   download?: DownloadStatus;
   editor?: EditorFocus;
+  /** Restricted Mode (untrusted workspace): what is limited and why, in words; absent when trusted. */
+  restricted?: string;
 }
 
 export type ProgressPhase = 'idle' | 'loading-model' | 'reading-repository' | 'prefill' | 'generating' | 'summarizing';

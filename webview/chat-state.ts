@@ -28,7 +28,7 @@ export function initialState(): UiState {
 function fromViewState(s: ChatViewState, prev: UiState): UiState {
   return {
     ...prev, chatId: s.chatId, turns: s.turns, chats: s.chats, busy: s.busy, model: s.model, curatedModels: s.curatedModels,
-    download: s.download, editor: s.editor ?? prev.editor, banner: undefined, streamingTurnId: s.busy ? prev.streamingTurnId : undefined,
+    download: s.download, editor: s.editor ?? prev.editor, restricted: s.restricted, banner: undefined, streamingTurnId: s.busy ? prev.streamingTurnId : undefined,
   };
 }
 

@@ -25,6 +25,7 @@ export class ChatView {
   private readonly status: HTMLElement;
   private readonly progressBar: HTMLElement;
   private readonly banner: HTMLElement;
+  private readonly restrictedNote: HTMLElement;
   private readonly firstRun: HTMLElement;
   private readonly turnElements = new Map<string, HTMLElement>();
   private pendingTurnRender = new Set<string>();
@@ -66,6 +67,9 @@ export class ChatView {
     this.banner = el('div', 'banner error');
     this.banner.setAttribute('role', 'alert');
     this.banner.hidden = true;
+    this.restrictedNote = el('p', 'restricted-note');
+    this.restrictedNote.setAttribute('role', 'note');
+    this.restrictedNote.hidden = true;
     this.firstRun = el('section', 'first-run');
     this.firstRun.setAttribute('aria-label', 'Set up a model');
     this.firstRun.hidden = true;
@@ -80,7 +84,7 @@ export class ChatView {
     root.addEventListener('keydown', (e) => {
       if (e.key === 'Escape' && this.state?.busy && e.target !== this.composer.input) post({ type: 'stop' });
     });
-    root.replaceChildren(header, this.modelBar, this.downloadBox, this.progressBar, this.status, this.firstRun, this.banner, this.messages, this.composer.element);
+    root.replaceChildren(header, this.modelBar, this.downloadBox, this.progressBar, this.status, this.restrictedNote, this.firstRun, this.banner, this.messages, this.composer.element);
   }
 
   focusInput(): void {
@@ -102,6 +106,8 @@ export class ChatView {
     this.renderHistory(state);
     this.renderFirstRun(state);
     this.renderBanner(state);
+    this.restrictedNote.hidden = !state.restricted;
+    this.restrictedNote.textContent = state.restricted ?? '';
     const stick = this.nearBottom();
     const focus = this.focusedControl();
     this.turnElements.clear();

@@ -5,12 +5,12 @@
 // Every message is validated on receipt (`parseToWorker` / `parseToHost`): a malformed message is a
 // bug on the other side of the boundary, reported as a ProtocolError rather than acted upon.
 // Errors cross as plain values (`WireError`) and are recreated host-side by ./errors.ts.
-import type { AnswerContext, AnswerResult, AnswerRequest } from '../vscode/answer-backend';
+import type { AnswerContext, AnswerResult, AnswerRequest, LargeSummaryPlan } from '../vscode/answer-backend';
 import type { AssistantSettings } from '../core/chat/settings';
 import type { EditorContext } from '../core/context/gather';
 import type { FileEntry } from '../core/workspace/types';
 import type { SkipSummary } from '../core/workspace/skip-report';
-import type { ModelStatus, ProgressPhase } from '../protocol';
+import type { ModelStatus, ProgressPhase, SummaryPart } from '../protocol';
 
 /** What the host keeps of the loaded model (for the status report and the LM provider), no GPU handles. */
 export interface LoadedModelInfo {
@@ -36,9 +36,12 @@ export interface WireError {
   stack?: string;
 }
 
-/** A request without its AbortSignal (Stop crosses as a `cancel` message). */
-export type WireRequest = DistributiveOmit<AnswerRequest, 'signal'>;
-type DistributiveOmit<T, K extends keyof T> = T extends unknown ? Omit<T, K> : never;
+/**
+ * A request without its AbortSignal (Stop crosses as a `cancel` message) and without callbacks: a
+ * summary's `confirmLarge` crosses as `askConfirm` / `confirmed` messages, flagged by `confirmLarge: true`.
+ */
+export type WireRequest = DistributiveOmit<AnswerRequest, 'signal' | 'confirmLarge'> & { confirmLarge?: boolean };
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 /** The workspace the request may read, served by the host (listing and file bytes cross the boundary). */
 export interface WireSource {
@@ -59,6 +62,8 @@ export type ToWorker =
   | { type: 'settings'; settings: AssistantSettings }
   | { type: 'answer'; id: number; request: WireRequest; settings: AssistantSettings; editor?: EditorContext; source: WireSource | null }
   | { type: 'cancel'; id: number }
+  /** The host's answer to an `askConfirm` of request `id`. */
+  | { type: 'confirmed'; id: number; ok: boolean }
   | { type: 'countTokens'; id: number; text: string; settings: AssistantSettings }
   | { type: 'forget'; chatId: string }
   | { type: 'cancelLoad' }
@@ -76,6 +81,10 @@ export type ToHost =
   | { type: 'progress'; id: number; phase: ProgressPhase; fraction?: number; detail?: string }
   | { type: 'context'; id: number; context: AnswerContext }
   | { type: 'token'; id: number; text: string }
+  /** A summary's part summary finished (before the final summary's tokens). */
+  | { type: 'part'; id: number; part: SummaryPart }
+  /** A long summary asks the host (the user) whether to go on; answered by `confirmed`. */
+  | { type: 'askConfirm'; id: number; plan: LargeSummaryPlan }
   | { type: 'done'; id: number; result: AnswerResult }
   | { type: 'failed'; id: number; error: WireError }
   | { type: 'tokenCount'; id: number; tokens: number }
@@ -137,6 +146,9 @@ export function parseToWorker(raw: unknown): ToWorker {
     case 'cancel':
       need(isInt(m.id), 'cancel without id');
       break;
+    case 'confirmed':
+      need(isInt(m.id) && typeof m.ok === 'boolean', 'malformed confirmation');
+      break;
     case 'countTokens':
       need(isInt(m.id) && isStr(m.text), 'malformed countTokens');
       checkSettings(m.settings);
@@ -181,6 +193,12 @@ export function parseToHost(raw: unknown): ToHost {
       break;
     case 'token':
       need(isInt(m.id) && isStr(m.text), 'malformed token');
+      break;
+    case 'part':
+      need(isInt(m.id) && isRec(m.part) && isInt(m.part.index) && isInt(m.part.count) && isStr(m.part.text), 'malformed summary part');
+      break;
+    case 'askConfirm':
+      need(isInt(m.id) && isRec(m.plan) && isInt(m.plan.parts) && isInt(m.plan.requests) && isInt(m.plan.inputTokens), 'malformed confirmation request');
       break;
     case 'done':
       need(isInt(m.id) && isRec(m.result) && isStr(m.result.finish) && isRec(m.result.timings), 'malformed result');

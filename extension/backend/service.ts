@@ -5,6 +5,7 @@
 import type { EngineApi } from '../../gpu/engine/types';
 import { describeDevice } from '../../gpu/device/gpu-device';
 import { CoreBackend } from '../vscode/core-backend';
+import type { AnswerRequest, LargeSummaryPlan } from '../vscode/answer-backend';
 import { baseName, ModelManager } from '../vscode/model-manager';
 import { DEFAULT_SETTINGS, type AssistantSettings } from '../core/chat/settings';
 import type { EditorContext } from '../core/context/gather';
@@ -18,10 +19,14 @@ export class BackendService {
   private source: RemoteFileSource | null = null;
   private readonly sources = new Map<string, RemoteFileSource>();
   private readonly requests = new Map<number, AbortController>();
+  /** Summaries waiting for the host's answer to askConfirm, by request id. */
+  private readonly confirms = new Map<number, (ok: boolean) => void>();
   private readonly files: FileRequests;
   private readonly models: ModelManager;
   private readonly core: CoreBackend;
   private tokensStreamed = 0;
+  /** Set by the injected fault: from then on the worker only dies, it answers nothing. */
+  private dying = false;
 
   constructor(private readonly post: (m: ToHost, transfer?: ArrayBuffer[]) => void, engine: EngineApi, private readonly opts: WorkerOptions = {}) {
     this.files = new FileRequests((m) => post(m));
@@ -76,6 +81,10 @@ export class BackendService {
       case 'cancel':
         this.requests.get(m.id)?.abort();
         return;
+      case 'confirmed':
+        this.confirms.get(m.id)?.(m.ok);
+        this.confirms.delete(m.id);
+        return;
       case 'countTokens': {
         this.useSettings(m.settings);
         const tokens = this.core.countTokens(m.text);
@@ -105,20 +114,41 @@ export class BackendService {
     const abort = new AbortController();
     this.requests.set(id, abort);
     const fault = this.opts.fault;
+    const { confirmLarge, ...request } = m.request;
+    const confirm = confirmLarge && request.kind === 'summarize'
+      ? {
+          confirmLarge: (plan: LargeSummaryPlan) =>
+            new Promise<boolean>((resolve) => {
+              this.confirms.set(id, resolve);
+              abort.signal.addEventListener('abort', () => resolve(false), { once: true });
+              this.post({ type: 'askConfirm', id, plan });
+            }),
+        }
+      : {};
     this.core
-      .answer({ ...m.request, signal: abort.signal }, {
+      .answer({ ...request, ...confirm, signal: abort.signal } as AnswerRequest, {
         progress: (phase, fraction, detail) => this.post({ type: 'progress', id, phase, ...(fraction === undefined ? {} : { fraction }), ...(detail === undefined ? {} : { detail }) }),
         context: (context) => this.post({ type: 'context', id, context }),
+        part: (part) => this.post({ type: 'part', id, part }),
         token: (text) => {
           this.post({ type: 'token', id, text });
-          if (fault?.kind === 'exit-on-token' && ++this.tokensStreamed === fault.token) process.exit(70);
+          if (fault?.kind === 'exit-on-token' && ++this.tokensStreamed === fault.token) {
+            // The device is freed first: Dawn's binding aborts the process if a thread ends with a
+            // GPU promise outstanding, which pipelined decode always has (see RELIABILITY.md).
+            this.dying = true;
+            this.models.dispose();
+            setTimeout(() => process.exit(70), 200);
+          }
         },
       })
       .then(
-        (result) => this.post({ type: 'done', id, result }),
-        (e: unknown) => this.post({ type: 'failed', id, error: toWire(e) }),
+        (result) => this.dying || this.post({ type: 'done', id, result }),
+        (e: unknown) => this.dying || this.post({ type: 'failed', id, error: toWire(e) }),
       )
-      .finally(() => this.requests.delete(id));
+      .finally(() => {
+        this.requests.delete(id);
+        this.confirms.delete(id);
+      });
   }
 
   /** Frees the GPU model (the worker is about to end). */

@@ -26,6 +26,7 @@ import { statusBarText, type Activity } from './status-text';
 import { VscodeFileSource } from './vscode-file-source';
 import { ExtensionShutdown } from './shutdown';
 import { inertNotificationText } from './notification-text';
+import { currentRestrictedModeNote } from './workspace-trust';
 import { resolveWindow } from '../core/chat/window';
 
 let shutdown: ExtensionShutdown | undefined;
@@ -167,6 +168,7 @@ function activateInner(context: vscode.ExtensionContext, log: OutputLog): void {
       }, signal),
     curatedModels: curatedModelInfos(),
     modelStatus: () => models.getStatus(),
+    restrictedNote: currentRestrictedModeNote,
     log: (l) => log.line(l),
     onProgress: (phase, fraction, detail) => {
       const wasBusy = activity.phase !== 'idle';
@@ -177,6 +179,14 @@ function activateInner(context: vscode.ExtensionContext, log: OutputLog): void {
     },
     // Errors of a request are shown once, in the chat view (which every command that asks focuses);
     // no second copy as a notification. Details go to the output channel (ChatController logs them).
+    onChatDeleted: (chat, undo) => {
+      // Delete is undoable: the chat sits in the trash folder (history-store) until Undo or TRASH_DAYS.
+      const label = chat.title ? `"${chat.title}"` : 'the chat';
+      void vscode.window.showInformationMessage(inertNotificationText(`SelfExtend: deleted ${label}.`), 'Undo').then(
+        (picked) => (picked === 'Undo' ? undo() : undefined),
+        () => undefined,
+      );
+    },
     onAnswerDone: (a) => {
       if (a.turn.timings) log.line(`answer ${a.index}: ${JSON.stringify({ ...answerMarker(a), text: undefined })}`);
       writeAnswerMarker(a);
@@ -241,6 +251,13 @@ function activateInner(context: vscode.ExtensionContext, log: OutputLog): void {
     modelInfoChanged.fire();
   });
   context.subscriptions.push({ dispose: offStatus });
+  // Trusting the workspace lifts Restricted Mode: the view drops its note (and the workspace's model path applies).
+  context.subscriptions.push(vscode.workspace.onDidGrantWorkspaceTrust(() => {
+    models.refreshStatus();
+    void controller.pushState();
+    modelInfoChanged.fire();
+    log.line('workspace trusted: the workspace\'s own settings apply');
+  }));
   context.subscriptions.push(
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (!e.affectsConfiguration(SETTINGS_SECTION)) return;

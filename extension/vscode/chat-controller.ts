@@ -28,11 +28,13 @@ export interface CompletedAnswer {
 }
 
 export interface ChatControllerDeps {
-  store: Pick<HistoryStore, 'save' | 'load' | 'delete' | 'list' | 'latest'>;
+  store: Pick<HistoryStore, 'save' | 'load' | 'delete' | 'list' | 'latest'> & Partial<Pick<HistoryStore, 'restore'>>;
   backend: AnswerBackend;
   hostAction(action: HostAction): void | Promise<void>;
   curatedModels: CuratedModelInfo[];
   modelStatus(): ModelStatus;
+  /** Restricted Mode note for the view (workspace-trust.ts); undefined when the workspace is trusted. */
+  restrictedNote?(): string | undefined;
   log(line: string): void;
   /** Status bar / output hooks. */
   onProgress?(phase: ProgressPhase, fraction?: number, detail?: string): void;
@@ -40,6 +42,8 @@ export interface ChatControllerDeps {
   onError?(message: string, actions: ChatTurn['actions']): void;
   /** Reads attached files/selections (the webview only names them). Without it attachments are refused. */
   resolveAttachments?(attachments: Attachment[], signal: AbortSignal): Promise<ResolvedAttachments>;
+  /** A chat was deleted (moved to the trash): the host offers `undo` (history-store restore). */
+  onChatDeleted?(chat: { id: string; title: string }, undo: () => Promise<void>): void;
   now?(): number;
 }
 
@@ -120,6 +124,8 @@ export class ChatController {
     const state: ChatViewState = { chatId: this.chat.id, turns: this.chat.turns, chats, busy: this.busy, model: this.deps.modelStatus(), curatedModels: this.deps.curatedModels };
     if (this.download) state.download = this.download;
     if (this.editor) state.editor = this.editor;
+    const restricted = this.deps.restrictedNote?.();
+    if (restricted) state.restricted = restricted;
     return state;
   }
 
@@ -278,8 +284,13 @@ export class ChatController {
       this.chat = this.emptyChat();
     }
     this.deps.backend.forget?.(id);
+    const title = (await this.deps.store.list()).find((c) => c.id === id)?.title ?? '';
     await this.deps.store.delete(id);
     await this.pushState();
+    const { restore } = this.deps.store;
+    if (restore) this.deps.onChatDeleted?.({ id, title }, async () => {
+      if (await restore.call(this.deps.store, id)) await this.pushState();
+    });
   }
 
   /**

@@ -36,7 +36,12 @@ export interface SplitPlan {
   splitLen: number;
 }
 
-/** How many workgroups split the KV range for a batch (flash-decoding); 1 = no split. */
+/**
+ * How many workgroups split the KV range for a batch (flash-decoding); 1 = no split. Decode runs one
+ * workgroup per (query group of a KV head × split): splits are whole key tiles, and there are at least as
+ * many as the workgroup target asks for (within minKeysPerSplit and maxSplits), so a 600-token decode on
+ * a 2-KV-head model runs >= 8 workgroups per KV head instead of 2.
+ */
 export function planSplits(
   nTokens: number,
   totalKeys: number,
@@ -44,12 +49,15 @@ export function planSplits(
   o: Required<SplitKvOptions>,
 ): SplitPlan {
   if (nTokens > o.maxTokens) return { nSplits: 1, splitLen: totalKeys };
-  let n = Math.min(o.maxSplits, Math.floor(totalKeys / o.minKeysPerSplit), Math.ceil(o.targetWorkgroups / rowWorkgroups));
-  if (n <= 1) return { nSplits: 1, splitLen: totalKeys };
-  // Splits start on tile boundaries so a key tile never straddles two workgroups.
-  const splitLen = Math.ceil(Math.ceil(totalKeys / n) / KEYS_PER_TILE) * KEYS_PER_TILE;
-  n = Math.ceil(totalKeys / splitLen);
-  return { nSplits: n, splitLen };
+  const want = Math.min(o.maxSplits, Math.floor(totalKeys / o.minKeysPerSplit), Math.ceil(o.targetWorkgroups / rowWorkgroups));
+  if (want <= 1) return { nSplits: 1, splitLen: totalKeys };
+  // Splits start on tile boundaries so a key tile never straddles two workgroups; rounding the tiles per
+  // split down keeps at least `want` splits (capped by maxSplits).
+  const tiles = Math.ceil(totalKeys / KEYS_PER_TILE);
+  let tilesPerSplit = Math.max(1, Math.floor(tiles / want));
+  if (Math.ceil(tiles / tilesPerSplit) > o.maxSplits) tilesPerSplit = Math.ceil(tiles / o.maxSplits);
+  const splitLen = tilesPerSplit * KEYS_PER_TILE;
+  return { nSplits: Math.ceil(totalKeys / splitLen), splitLen };
 }
 
 /** Bytes of one key copy (or of V) per layer for `capacity` positions. */
@@ -99,7 +107,7 @@ export class SelfExtendAttention implements AttentionModule {
     this.pipes = getPipelines(this.device, { headDim, kvF16: this.kvF16 });
     this.split = {
       maxTokens: opts.splitKv?.maxTokens ?? 16,
-      minKeysPerSplit: opts.splitKv?.minKeysPerSplit ?? 256,
+      minKeysPerSplit: opts.splitKv?.minKeysPerSplit ?? 64,
       maxSplits: opts.splitKv?.maxSplits ?? 32,
       targetWorkgroups: opts.splitKv?.targetWorkgroups ?? (ctx.info.isSoftware ? 16 : 128),
     };
@@ -111,11 +119,18 @@ export class SelfExtendAttention implements AttentionModule {
     this.part = this.device.createBuffer({ label: 'attn.partials', size: partBytes, usage: GPUBufferUsage.STORAGE });
     this.noGrouped = this.device.createBuffer({ label: 'kv.k.grouped.none', size: 16, usage: GPUBufferUsage.STORAGE });
     this.cap = capacity;
+    this.leanKeys = opts.leanKeys ?? false;
     this.kN = this.layerBuffers('kv.k', capacity);
     this.vC = this.layerBuffers('kv.v', capacity);
     this.rope = this.ropeBuffer(capacity);
     this.device.queue.writeBuffer(this.rope, 0, ropeTable({ ...shape.rope, dim: ropeDim }, capacity));
   }
+
+  /**
+   * Memory-lean SelfExtend: with G > 1 and no grouped key copy, the attention kernel rotates each key
+   * from j to ⌊j/G⌋ on the fly (one key copy: 2/3 of the two-copy KV memory, more work per grouped pair).
+   */
+  leanKeys: boolean;
 
   /** Positions the KV cache holds now ({@link reserve} changes it). */
   get capacity(): number {
@@ -237,7 +252,11 @@ export class SelfExtendAttention implements AttentionModule {
     }
     const g = se.groupSize;
     const useSe = g > 1;
-    if (useSe) {
+    const lean = useSe && this.leanKeys;
+    if (lean) {
+      // Keys are rotated to ⌊j/G⌋ in the kernel: a grouped copy (if any) is neither read nor kept current.
+      this.groupedUntil = Math.min(this.groupedUntil, startPos);
+    } else if (useSe) {
       // Direct users (tests, benches) may skip reserve(): the grouped copy is then made here.
       if (!this.hasGroupedCopy) this.kG = this.layerBuffers('kv.k.grouped', capacity);
       this.ensureGrouped(g, startPos);
@@ -248,7 +267,7 @@ export class SelfExtendAttention implements AttentionModule {
     this.validLength = startPos + nTokens;
 
     const plan = planSplits(nTokens, startPos + nTokens, rowWgs * nKvHeads, this.split);
-    const offset = this.writeParams([startPos, nTokens, Math.max(1, g), useSe ? se.neighborWindow : 0, useSe ? 1 : 0, plan.nSplits, plan.splitLen]);
+    const offset = this.writeParams([startPos, nTokens, Math.max(1, g), useSe ? se.neighborWindow : 0, useSe ? 1 : 0, plan.nSplits, plan.splitLen], lean);
     this.cur = { startPos, nTokens, offset, nSplits: plan.nSplits };
   }
 
@@ -327,13 +346,13 @@ export class SelfExtendAttention implements AttentionModule {
    * Each batch gets its own 256-byte slot, so an engine that records several batches into one command
    * buffer before submitting still gives every dispatch its own parameters.
    */
-  private writeParams(batch: number[]): number {
+  private writeParams(batch: number[], lean = false): number {
     const offset = this.ringSlot * 256;
     this.ringSlot = (this.ringSlot + 1) % RING_SLOTS;
     const { nHeads, nKvHeads, headDim, rope } = this.shape;
     const p = new Uint32Array(PARAM_BYTES / 4);
     p.set(batch);
-    p.set([this.cap, nHeads, nKvHeads, this.ropeDim / 2, rope.layout === 'neox' ? 1 : 0, headDim / 4], 7);
+    p.set([this.cap, nHeads, nKvHeads, this.ropeDim / 2, rope.layout === 'neox' ? 1 : 0, headDim / 4, lean ? 1 : 0], 7);
     this.device.queue.writeBuffer(this.ring, offset, p);
     return offset;
   }

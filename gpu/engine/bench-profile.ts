@@ -48,6 +48,8 @@ export interface ModeFigures {
   /** Host time to record + finish + submit one decode step (mean and median, ms). */
   recordMs: number;
   recordMedianMs: number;
+  /** Fastest step: on a shared machine the mean is dominated by the thread being preempted mid-record. */
+  recordMinMs: number;
   /** Wall time per decoded token (ms). */
   decodeMs: number;
   /** CPU time of the engine's thread per decoded token (ms, /proc; null without /proc). */
@@ -72,8 +74,13 @@ export interface ProfileResult {
   timestampQuery: boolean;
   /** Recording modes measured in the same run (A/B). */
   modes: Record<string, ModeFigures>;
-  /** Default sampling (top-k 40, top-p 0.95, T 0.8) vs greedy, ms per token, same mode. */
+  /** Default sampling (top-k 40, top-p 0.95, T 0.8) vs greedy, ms per token (wall), same mode. */
   sampling: { greedyMs: number; defaultMs: number; ratio: number; mode: string };
+  /**
+   * The same from GPU time (timestamp-query, last mode: forward pass + sampler pass per token), which a
+   * shared machine disturbs less than wall time: greedy and default sampler ms, and the per-token ratio.
+   */
+  samplingGpu: { forwardMs: number; greedySamplerMs: number; defaultSamplerMs: number; ratio: number } | null;
   /** GPU ms per decode token per kernel family (timestamp-query; empty when unsupported). */
   gpuMsPerToken: Record<string, number>;
   gpuMode: string;
@@ -171,6 +178,7 @@ async function measure(m: GpuModel, counts: CommandCounts, prompt: number[], tok
     copies: rec.decodeCounts.copies / steps,
     recordMs,
     recordMedianMs: median(rec.recordMs),
+    recordMinMs: Math.min(...rec.recordMs),
     decodeMs: wall / decoded,
     threadCpuMs: threadCpu,
     cpuToRecord: threadCpu !== null ? threadCpu / recordMs : null,
@@ -223,41 +231,20 @@ export async function runProfile(file: string, log: (s: string) => void, o: Prof
 
     // GPU time per kernel family, in the first mode (one pass per kernel attributes each pass to a family).
     let gpuMsPerToken: Record<string, number> = {};
+    let samplingGpu: ProfileResult['samplingGpu'] = null;
     const firstMode = Object.keys(o.modes)[0];
     const tsq = m.device.features.timestampQuery;
     if (tsq) {
-      const dev = m.gpuDevice();
-      if (dev) {
-        o.modes[firstMode](m);
-        const col = new TimestampCollector(dev);
-        const rec = new Recorder(counts);
-        // Only decode steps are timed: the collector is switched on around each decode record.
-        const steps = 4;
-        m.profiler = {
-          beforeRecord: (kind, step) => {
-            setTimestampCollector(kind === 'decode' ? col : null);
-            rec.beforeRecord(kind);
-            void step;
-          },
-          submitted: (kind, step, ms) => {
-            setTimestampCollector(null);
-            rec.submitted(kind, step, ms);
-          },
-          readStart: () => undefined,
-          readDone: () => undefined,
-        };
-        try {
-          for await (const c of m.generate(prompt, { addBos: false, reuseCache: false, maxTokens: steps + 1, greedy: true })) void c;
-        } finally {
-          m.profiler = null;
-          setTimestampCollector(null);
-        }
-        const t = await col.collect();
-        col.destroy();
-        for (const [k, v] of Object.entries(t)) gpuMsPerToken[k] = v / Math.max(1, rec.decodeSteps);
-        gpuMsPerToken = Object.fromEntries(Object.entries(gpuMsPerToken).sort((a, b) => b[1] - a[1]));
-        log(`GPU ms per decode token (${firstMode}): ${Object.entries(gpuMsPerToken).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}`);
-      }
+      o.modes[firstMode](m);
+      gpuMsPerToken = await gpuTimes(m, counts, prompt, { greedy: true });
+      log(`GPU ms per decode token (${firstMode}): ${Object.entries(gpuMsPerToken).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}`);
+      o.modes[lastMode](m);
+      const g = await gpuTimes(m, counts, prompt, { greedy: true });
+      const d = await gpuTimes(m, counts, prompt, { temperature: 0.8, topK: 40, topP: 0.95, seed: 5 });
+      const rest = (t: Record<string, number>): number => Object.entries(t).reduce((a, [k, v]) => a + (k === 'sampler' ? 0 : v), 0);
+      const fwd = rest(g);
+      samplingGpu = { forwardMs: fwd, greedySamplerMs: g.sampler ?? 0, defaultSamplerMs: d.sampler ?? 0, ratio: (fwd + (d.sampler ?? 0)) / (fwd + (g.sampler ?? 0)) };
+      log(`GPU ms per token (${lastMode}): forward ${fwd.toFixed(2)}, sampler greedy ${samplingGpu.greedySamplerMs.toFixed(2)}, default ${samplingGpu.defaultSamplerMs.toFixed(2)} (×${samplingGpu.ratio.toFixed(2)})`);
     }
     const timeline = last ? [...last.events.values()].sort((a, b) => a.step - b.step).slice(1, 7) : [];
     const t0 = timeline[0]?.submittedMs ?? 0;
@@ -274,6 +261,7 @@ export async function runProfile(file: string, log: (s: string) => void, o: Prof
       timestampQuery: tsq,
       modes,
       sampling,
+      samplingGpu,
       gpuMsPerToken,
       gpuMode: tsq ? firstMode : '',
       timeline,
@@ -282,6 +270,38 @@ export async function runProfile(file: string, log: (s: string) => void, o: Prof
   } finally {
     m.dispose();
   }
+}
+
+/** GPU ms per decode token per kernel family over a few decode steps (timestamp-query on every pass). */
+async function gpuTimes(m: GpuModel, counts: CommandCounts, prompt: number[], opts: GenerateOptions): Promise<Record<string, number>> {
+  const dev = m.gpuDevice();
+  if (!dev) return {};
+  const col = new TimestampCollector(dev);
+  const rec = new Recorder(counts);
+  // Only decode steps are timed: the collector is switched on around each decode record.
+  m.profiler = {
+    beforeRecord: (kind) => {
+      setTimestampCollector(kind === 'decode' ? col : null);
+      rec.beforeRecord(kind);
+    },
+    submitted: (kind, step, ms) => {
+      setTimestampCollector(null);
+      rec.submitted(kind, step, ms);
+    },
+    readStart: () => undefined,
+    readDone: () => undefined,
+  };
+  try {
+    for await (const c of m.generate(prompt, { addBos: false, reuseCache: false, maxTokens: 5, ...opts })) void c;
+  } finally {
+    m.profiler = null;
+    setTimestampCollector(null);
+  }
+  const t = await col.collect();
+  col.destroy();
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(t).sort((a, b) => b[1] - a[1])) out[k] = v / Math.max(1, rec.decodeSteps);
+  return out;
 }
 
 export function profileTable(r: ProfileResult): string {
@@ -298,6 +318,7 @@ export function profileTable(r: ProfileResult): string {
     row('buffer copies', (m) => f(m.copies, 1)),
     row('host record+submit ms (mean)', (m) => f(m.recordMs, 2)),
     row('host record+submit ms (median)', (m) => f(m.recordMedianMs, 2)),
+    row('host record+submit ms (fastest step)', (m) => f(m.recordMinMs, 2)),
     row('decode ms (wall)', (m) => f(m.decodeMs, 1)),
     row('engine-thread CPU ms', (m) => f(m.threadCpuMs, 1)),
     row('thread CPU / record+submit', (m) => f(m.cpuToRecord, 2)),
@@ -305,9 +326,15 @@ export function profileTable(r: ProfileResult): string {
   ];
   if (names.length === 2) {
     const [a, b] = names;
-    lines.push(`record+submit ${b} / ${a}: ${(r.modes[b].recordMs / r.modes[a].recordMs).toFixed(2)}`);
+    lines.push(
+      `record+submit ${b} / ${a}: mean ${(r.modes[b].recordMs / r.modes[a].recordMs).toFixed(2)}, median ${(r.modes[b].recordMedianMs / r.modes[a].recordMedianMs).toFixed(2)}, fastest ${(r.modes[b].recordMinMs / r.modes[a].recordMinMs).toFixed(2)}`,
+    );
   }
   lines.push(`sampling (${r.sampling.mode}): greedy ${f(r.sampling.greedyMs)} ms/token, top-k 40 + top-p 0.95 ${f(r.sampling.defaultMs)} ms/token, ratio ${f(r.sampling.ratio, 2)}`);
+  if (r.samplingGpu) {
+    const g = r.samplingGpu;
+    lines.push(`sampling, GPU time (${r.sampling.mode}): forward ${f(g.forwardMs, 2)} ms + sampler greedy ${f(g.greedySamplerMs, 2)} / default ${f(g.defaultSamplerMs, 2)} ms per token, ratio ${f(g.ratio, 2)}`);
+  }
   if (Object.keys(r.gpuMsPerToken).length) {
     lines.push(`GPU ms per decode token by kernel family (${r.gpuMode}, timestamp-query):`);
     for (const [k, v] of Object.entries(r.gpuMsPerToken)) lines.push(`  ${k.padEnd(24)} ${v.toFixed(2)}`);

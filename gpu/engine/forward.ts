@@ -122,16 +122,16 @@ export class Forward {
     pass.end();
   }
 
-  /** The dispatch list of a forward over n tokens (same kernels, same order and parameters as encodePerKernel). */
+  /**
+   * The dispatch list of a forward over n tokens: encodePerKernel's kernels in the same order, with the
+   * q/k/v bias adds and SwiGLU fused into the mat-vec/mat-mul epilogues (the same f32 operations).
+   */
   private plan(n: number, mode: LogitsMode): Plan {
     const key = `${n}:${mode}`;
     const hit = this.plans.get(key);
     if (hit) return hit;
     const c = this.c;
     const E = c.embeddingDim;
-    const qd = c.nHeads * c.headDim;
-    const kvd = c.nKvHeads * c.headDim;
-    const F = c.ffnDim;
     const eps = c.normEps;
     const lin = this.linear;
     const k = this.k;
@@ -141,12 +141,10 @@ export class Forward {
     for (let l = 0; l < c.nLayers; l++) {
       const L = this.w.layers[l];
       ops.push(k.prepareRmsNorm({ x: this.x, w: L.attnNorm, y: this.xn, rows: n, dim: E, eps }, owned));
-      ops.push(lin.prepareMatmul(L.q, this.xn, this.q, n));
-      ops.push(lin.prepareMatmul(L.k, this.xn, this.kk, n));
-      ops.push(lin.prepareMatmul(L.v, this.xn, this.v, n));
-      if (L.qBias) ops.push(k.prepareBiasAdd(this.q, L.qBias, n * qd, qd, owned));
-      if (L.kBias) ops.push(k.prepareBiasAdd(this.kk, L.kBias, n * kvd, kvd, owned));
-      if (L.vBias) ops.push(k.prepareBiasAdd(this.v, L.vBias, n * kvd, kvd, owned));
+      // q/k/v biases fused into the projections' epilogue (same f32 add as biasAdd).
+      ops.push(lin.prepareMatmul(L.q, this.xn, this.q, n, { bias: L.qBias }));
+      ops.push(lin.prepareMatmul(L.k, this.xn, this.kk, n, { bias: L.kBias }));
+      ops.push(lin.prepareMatmul(L.v, this.xn, this.v, n, { bias: L.vBias }));
       if (L.qNorm && L.kNorm) {
         ops.push(k.prepareRmsNorm({ x: this.q, w: L.qNorm, y: this.qn, rows: n * c.nHeads, dim: c.headDim, eps }, owned));
         ops.push(k.prepareRmsNorm({ x: this.kk, w: L.kNorm, y: this.kn, rows: n * c.nKvHeads, dim: c.headDim, eps }, owned));
@@ -154,10 +152,10 @@ export class Forward {
       ops.push(l);
       ops.push(lin.prepareMatmul(L.o, this.att, this.x, n, { add: true }));
       ops.push(k.prepareRmsNorm({ x: this.x, w: L.ffnNorm, y: this.xn, rows: n, dim: E, eps }, owned));
+      // SwiGLU fused into the up projection's epilogue: up = silu(gate) * (W_up · xn).
       ops.push(lin.prepareMatmul(L.gate, this.xn, this.gate, n));
-      ops.push(lin.prepareMatmul(L.up, this.xn, this.up, n));
-      ops.push(k.prepareSwiglu(this.gate, this.up, n * F, owned));
-      ops.push(lin.prepareMatmul(L.down, this.gate, this.x, n, { add: true }));
+      ops.push(lin.prepareMatmul(L.up, this.xn, this.up, n, { swigluGate: this.gate }));
+      ops.push(lin.prepareMatmul(L.down, this.up, this.x, n, { add: true }));
     }
     if (mode !== 'none') {
       const rows = mode === 'all' ? n : 1;

@@ -50,7 +50,7 @@ export function createLinearOps(ctx: GpuContext): LinearOps {
       lk.encodeEmbedding(enc, weightOf(w), ids, out, nTokens);
     },
     prepareMatmul(w, x, y, nTokens, opts) {
-      return lk.prepareMatVec(weightOf(w), x, y, nTokens, { add: opts?.add });
+      return lk.prepareMatVec(weightOf(w), x, y, nTokens, { add: opts?.add, bias: opts?.bias, swigluGate: opts?.swigluGate });
     },
     prepareEmbedding(w, ids, out, nTokens) {
       return lk.prepareEmbedding(weightOf(w), ids, out, nTokens);

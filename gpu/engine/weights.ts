@@ -31,7 +31,7 @@ export interface LinearOps {
   /** out[t, :] = row ids[t] of W (dequantized to f32). */
   encodeEmbedding(enc: GPUCommandEncoder, w: GpuMatrix, ids: GPUBuffer, out: GPUBuffer, nTokens: number): void;
   /** The dispatches of encodeMatmul, resolved once (pipelines, parameters, bind groups) for replay. */
-  prepareMatmul(w: GpuMatrix, x: GPUBuffer, y: GPUBuffer, nTokens: number, opts?: { add?: boolean }): PreparedDispatch[];
+  prepareMatmul(w: GpuMatrix, x: GPUBuffer, y: GPUBuffer, nTokens: number, opts?: { add?: boolean; bias?: GPUBuffer; swigluGate?: GPUBuffer }): PreparedDispatch[];
   /** The dispatches of encodeEmbedding, resolved once for replay. */
   prepareEmbedding(w: GpuMatrix, ids: GPUBuffer, out: GPUBuffer, nTokens: number): PreparedDispatch[];
 }

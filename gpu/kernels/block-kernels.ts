@@ -49,30 +49,14 @@ export class BlockKernels {
 
   /**
    * The RMSNorm dispatch with its own immutable uniform buffer, for a dispatch list prepared once and
-   * replayed every step; the caller destroys `owned` with the list.
+   * replayed every step; the caller destroys `owned` with the list. (Bias add and SwiGLU have no prepared
+   * form: the engine fuses them into the linear kernels' epilogue.)
    */
   prepareRmsNorm(a: RmsNormArgs, owned: GPUBuffer[]): PreparedDispatch[] {
     if (a.rows === 0) return [];
     const g = grid2d(a.rows, this.maxGroups);
     const u = this.uniform([a.rows, a.dim, f32bits(a.eps), g[0], a.xOff ?? 0, a.yOff ?? 0], owned);
     return [this.prepared('rmsnorm', rmsnormSrc, 'main', [u, a.x, a.w, a.y], g)];
-  }
-
-  /** Prepared a[r, c] += bias[c] (see biasAdd and prepareRmsNorm). */
-  prepareBiasAdd(a: GPUBuffer, bias: GPUBuffer, n: number, width: number, owned: GPUBuffer[]): PreparedDispatch[] {
-    return this.prepareElementwise('biasAdd', a, bias, n, width, owned);
-  }
-
-  /** Prepared gate = silu(gate) * up (see swiglu and prepareRmsNorm). */
-  prepareSwiglu(gate: GPUBuffer, up: GPUBuffer, n: number, owned: GPUBuffer[]): PreparedDispatch[] {
-    return this.prepareElementwise('swiglu', gate, up, n, 1, owned);
-  }
-
-  private prepareElementwise(entry: string, a: GPUBuffer, b: GPUBuffer, n: number, width: number, owned: GPUBuffer[]): PreparedDispatch[] {
-    if (n === 0) return [];
-    const g = grid2d(Math.ceil(n / 256), this.maxGroups);
-    const u = this.uniform([n, g[0], width, 0], owned);
-    return [this.prepared('elementwise', elementwiseSrc, entry, [u, a, b], g)];
   }
 
   private uniform(words: number[], owned: GPUBuffer[]): GPUBuffer {

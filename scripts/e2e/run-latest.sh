@@ -23,6 +23,8 @@ rm -f "$CONSUMER_VSIX"
 export PATH="$N/bin:$PATH"
 # The consumer plays VS Code's default chat participant (a proposed API) so that the chat UI is enabled.
 export E2E_SERVER_ARGS="--enable-proposed-api selfextend-e2e.lm-consumer"
+# This target also opens the workspace untrusted (Restricted Mode): everything below must work there too.
+export E2E_RESTRICTED=1
 export E2E_HOME E2E_CS_BIN="$CS104" E2E_EXTRA_VSIX="$CONSUMER_VSIX" E2E_DRIVER="$ROOT/test/e2e/driver-lm.mjs"
 export E2E_REPORTS=${E2E_REPORTS_LATEST:-$ROOT/reports/e2e/vscode-1.104}
 exec bash "$ROOT/scripts/e2e/run.sh" "$@"

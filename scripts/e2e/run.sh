@@ -37,6 +37,15 @@ cat > "$RUN/data/User/settings.json" <<'JSON'
   "window.commandCenter": false
 }
 JSON
+TRUST_ARGS=(--disable-workspace-trust)
+if [ "${E2E_RESTRICTED:-}" = 1 ]; then # run-latest.sh: open the workspace untrusted (Restricted Mode), with a
+  TRUST_ARGS=()                        # workspace model path that must be ignored there
+  mkdir -p "$RUN/ws/.vscode"
+  printf '{\n  "selfextend.modelPath": "./models/not-trusted.gguf"\n}\n' > "$RUN/ws/.vscode/settings.json"
+  node -e 'const fs = require("fs"), f = process.argv[1], s = JSON.parse(fs.readFileSync(f, "utf8"));
+    Object.assign(s, { "security.workspace.trust.enabled": true, "security.workspace.trust.startupPrompt": "never" });
+    fs.writeFileSync(f, JSON.stringify(s, null, 2) + "\n");' "$RUN/data/User/settings.json"
+fi
 printf 'auth: none\ncert: false\n' > "$RUN/config.yaml"   # else code-server creates ~/.config/code-server
 
 export HOME="$RUN/home" XDG_DATA_HOME="$RUN/xdg-data" XDG_CONFIG_HOME="$RUN/xdg-config" XDG_CACHE_HOME="$RUN/xdg-cache"
@@ -97,7 +106,7 @@ PORT=$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{
 # setsid: the server becomes the leader of its own process group (its extension host and helpers join
 # it), so cleanup can stop exactly what this run started.
 setsid "${CS[@]}" --auth none --bind-addr "127.0.0.1:$PORT" --disable-telemetry --disable-update-check \
-  --disable-workspace-trust --disable-getting-started-override --disable-proxy ${E2E_SERVER_ARGS:-} \
+  "${TRUST_ARGS[@]}" --disable-getting-started-override --disable-proxy ${E2E_SERVER_ARGS:-} \
   "$RUN/ws" > "$RUN/server.log" 2>&1 &
 SPID=$!
 ready=""

@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { chooseSelfExtend, validateSelfExtend, reachableContext, SelfExtendParamsError } from '../../gpu/attention/params';
+import { planSplits } from '../../gpu/attention/module';
 
 describe('attention: SelfExtend parameters', () => {
   it('accepts valid G/W and plain attention', () => {
@@ -44,5 +45,31 @@ describe('attention: SelfExtend parameters', () => {
 
   it('explains when no G reaches the target', () => {
     assert.throws(() => chooseSelfExtend({ trainedContext: 128, targetContext: 100000 }), /No SelfExtend group size up to 64 reaches 100000/);
+  });
+});
+
+describe('attention: decode split plan (flash-decoding parallelism)', () => {
+  // The module's defaults: hardware target 128 workgroups, software 16; splits of >= 64 keys, <= 32 of them.
+  const hw = { maxTokens: 16, minKeysPerSplit: 64, maxSplits: 32, targetWorkgroups: 128 };
+  const sw = { ...hw, targetWorkgroups: 16 };
+
+  it('a 600-token decode on a 2-KV-head model (Qwen2.5-1.5B shape) runs >= 8 workgroups per KV head', () => {
+    for (const o of [hw, sw]) {
+      const p = planSplits(1, 600, 1 * 2, o); // one row workgroup (6 query heads of a KV head) × 2 KV heads
+      assert.ok(p.nSplits >= 8, `${p.nSplits} splits`);
+      assert.equal(p.splitLen % 32, 0, 'splits start on key tiles');
+      assert.ok((p.nSplits - 1) * p.splitLen < 600 && p.nSplits * p.splitLen >= 600, 'splits cover the keys exactly once');
+    }
+  });
+
+  it('edge sizes: tiny ranges do not split, big ones cap at maxSplits, prefill batches never split', () => {
+    assert.equal(planSplits(1, 1, 2, hw).nSplits, 1);
+    assert.equal(planSplits(1, 127, 2, hw).nSplits, 1);
+    for (const keys of [128, 131, 997, 4096, 100_003]) {
+      const p = planSplits(1, keys, 2, hw);
+      assert.ok(p.nSplits >= 2 && p.nSplits <= 32, `${keys}: ${p.nSplits}`);
+      assert.ok((p.nSplits - 1) * p.splitLen < keys && p.nSplits * p.splitLen >= keys, `${keys}: ${p.nSplits} × ${p.splitLen}`);
+    }
+    assert.equal(planSplits(17, 5000, 2, hw).nSplits, 1);
   });
 });

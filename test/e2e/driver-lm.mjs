@@ -7,7 +7,9 @@
 //     witnesses prove the answer came from our engine;
 //   - the @selfextend participant in VS Code's own chat UI (participant-<n>.json from our handler, plus the
 //     answer on screen);
-//   - our own chat view still works there (a summary streams into the view).
+//   - our own chat view still works there (a summary streams into the view);
+//   - all of it in Restricted Mode: run-latest.sh opens the workspace untrusted, with a workspace model path
+//     that must be ignored, and the view must say what is limited and why.
 // Each check is recorded as passed or failed with its reason; the process exits 1 if any failed.
 import { chromium } from 'playwright-core';
 import fs from 'node:fs';
@@ -162,6 +164,20 @@ async function main() {
     expect(a.files.includes('src/pricing.js'), `files ${a.files}`);
     await shot('summary-view.png', page.locator('.part.sidebar'));
     return `${a.finish}; ${JSON.stringify(a.text.slice(0, 60))}`;
+  });
+
+  await check('5. Restricted Mode: the view says what is limited and why; the workspace model path is ignored', async () => {
+    // run.sh opened the workspace untrusted with .vscode/settings.json asking for ./models/not-trusted.gguf;
+    // checks 2-4 answered with the embedded model from the machine settings, so that value was ignored.
+    const note = chat.locator('p.restricted-note');
+    await note.waitFor({ state: 'visible', timeout: 15000 });
+    const text = await note.innerText();
+    expect(/^Restricted Mode: this workspace is not trusted\./.test(text), `note: ${text}`);
+    expect(/ignored/.test(text) && /user settings/.test(text), `note does not say what is ignored and why: ${text}`);
+    const a = readMarker('answer-1.json');
+    expect(a && a.finish !== 'error', `the view's summary in Restricted Mode: ${JSON.stringify(a)?.slice(0, 200)}`);
+    await shot('restricted-mode-view.png', page.locator('.part.sidebar'));
+    return text.includes('not-trusted.gguf') ? 'the note names the ignored workspace model path' : 'generic note (VS Code did not report the workspace value)';
   });
 
   fs.writeFileSync(path.join(REPORTS, 'console-errors.txt'), consoleErrors.join('\n') + '\n');

@@ -22,6 +22,7 @@ import { GGMLType } from '../../gpu/gguf/types';
 import { writeSyntheticModel } from '../../gpu/model/synthetic';
 import { chooseSelfExtend } from '../../gpu/attention/params';
 import { Engine } from '../../gpu/engine/index';
+import { planAutoTarget } from '../../gpu/engine/auto-target';
 
 const GiB = 2 ** 30;
 const MiB = 2 ** 20;
@@ -145,5 +146,49 @@ describe('memory plan: SmolLM2-1.7B layout on lavapipe (32 KV heads × 64, 8K tr
     } finally {
       m.dispose();
     }
+  });
+});
+
+describe('auto target (issue 12 point 7): repository, memory, reach and time caps', () => {
+  const c = layoutConfig(QWEN15);
+  const base = { config: c, weightsBytes: QWEN15_Q4KM, questionTokens: 200, answerTokens: 1024, maxPrefillSeconds: 30 };
+
+  it('packs a ~100K-token repository whole with G >= 2 on 8 GiB when the time cap allows it', () => {
+    const a = planAutoTarget({ ...base, repositoryTokens: 100_000, memoryBytes: 8 * GiB, prefillTokensPerSecond: 5000 });
+    assert.equal(a.cap, 'repository');
+    assert.equal(a.window, 101_224);
+    assert.ok(a.groupSize >= 2, a.description);
+    assert.ok(planRequest(c, QWEN15_Q4KM, a.window).totalBytes <= 8 * GiB);
+  });
+
+  it('names the cap that applied: memory, time, reach', () => {
+    const mem = planAutoTarget({ ...base, repositoryTokens: 1_000_000, memoryBytes: 4 * GiB, prefillTokensPerSecond: 1e6 });
+    assert.equal(mem.cap, 'memory');
+    assert.ok(planRequest(c, QWEN15_Q4KM, mem.window).totalBytes <= 4 * GiB);
+    assert.ok(planRequest(c, QWEN15_Q4KM, mem.window + 1).totalBytes > 4 * GiB);
+    assert.match(mem.description, /capped by GPU memory.*SelfExtend G=\d+/);
+    const time = planAutoTarget({ ...base, repositoryTokens: 100_000, memoryBytes: 16 * GiB, prefillTokensPerSecond: 1000 });
+    assert.equal(time.cap, 'time');
+    assert.equal(time.window, 30_000 + 1024);
+    const tiny = layoutConfig({ ...QWEN15, contextLength: 512 });
+    const reach = planAutoTarget({ ...base, config: tiny, repositoryTokens: 1_000_000, memoryBytes: 16 * GiB });
+    assert.equal(reach.cap, 'reach');
+    const small = planAutoTarget({ ...base, repositoryTokens: 5000, memoryBytes: 4 * GiB });
+    assert.equal(small.cap, 'repository');
+    assert.equal(small.groupSize, 1, 'a repository within the trained window needs no SelfExtend');
+  });
+
+  it('decision table: 4/8/16 GiB × 10K/100K/1M-token repositories (Qwen2.5-Coder-1.5B, 32K trained)', function () {
+    const rows: string[] = [];
+    for (const tps of [5000, 1000]) {
+      for (const gib of [4, 8, 16]) {
+        for (const repo of [10_000, 100_000, 1_000_000]) {
+          const a = planAutoTarget({ ...base, repositoryTokens: repo, memoryBytes: gib * GiB, prefillTokensPerSecond: tps });
+          rows.push(`${tps} tok/s, ${gib} GiB, ${repo}: ${a.window} (${a.cap}) G=${a.groupSize}`);
+          assert.ok(a.window <= Math.min(a.bounds.memory, a.bounds.repository, a.bounds.reach, a.bounds.time));
+        }
+      }
+    }
+    if (this.test) this.test.title += `\n        ${rows.join('\n        ')}`;
   });
 });

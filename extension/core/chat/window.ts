@@ -1,6 +1,6 @@
 // Which attention a request uses and how many tokens it may fill: the "extended window".
 import type { SelfExtendParams } from '../../../gpu/attention/types';
-import { chooseSelfExtend, defaultWindow, reachableContext, SelfExtendParamsError, validateSelfExtend } from '../../../gpu/attention/params';
+import { chooseSelfExtend, defaultWindow, maxReachableContext, reachableContext, SelfExtendParamsError, validateSelfExtend } from '../../../gpu/attention/params';
 import type { SelfExtendSettings } from './settings';
 
 export interface ExtendedWindow {
@@ -25,7 +25,9 @@ export function resolveWindow(se: SelfExtendSettings, trainedContext: number, kv
   });
   if (!se.enabled) return plain(`plain attention (SelfExtend disabled): window ${Math.min(L, kvCapacity)} tokens`);
   if (se.groupSize === 0) {
-    const target = Math.min(se.targetContext, kvCapacity);
+    // The target is an aim: past what any usable G reaches (a short trained window, a large KV cache)
+    // the window is the longest reachable one instead of an error.
+    const target = Math.min(se.targetContext, kvCapacity, maxReachableContext(L));
     const c = chooseSelfExtend({ trainedContext: L, targetContext: target, neighborWindow: se.neighborWindow > 0 ? se.neighborWindow : undefined });
     if (c.groupSize === 1) return plain(c.description);
     return {

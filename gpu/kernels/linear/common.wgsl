@@ -16,11 +16,25 @@ struct Params {
   add: u32,       // 1: accumulate into y (residual fusion)
   nGroups: u32,   // workgroups doing work (the rest of a 2-D grid return at once)
   rowTiles: u32,  // mat-mul: row tiles per token tile
-  pad: u32,
+  epilogue: u32,  // 0: none; 1: + bias E[rowBase + row]; 2: SwiGLU, silu(E[yi]) * value (gate in E, laid out as y)
 }
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> W: array<u32>;
 @group(0) @binding(2) var<storage, read> W4: array<vec4<u32>>;
+// Epilogue operand (bias or SwiGLU gate); bound to x when there is no epilogue.
+@group(0) @binding(5) var<storage, read> E: array<f32>;
+
+// The value stored for output yi (global row `grow`): the fused bias add or SwiGLU, as elementwise.wgsl computes them.
+fn epilogue(v: f32, grow: u32, yi: u32) -> f32 {
+  if (P.epilogue == 1u) {
+    return v + E[grow];
+  }
+  if (P.epilogue == 2u) {
+    let g = E[yi];
+    return g / (1.0 + exp(-g)) * v;
+  }
+  return v;
+}
 
 fn f16_at(i: u32) -> f32 {
   return unpack2x16float(W[P.offF + (i >> 1u)])[i & 1u];

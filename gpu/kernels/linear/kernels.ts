@@ -32,6 +32,10 @@ export interface LinearOptions {
   add?: boolean;
   /** Force a kernel (tests, benchmarks); default 'auto'. */
   kernel?: 'auto' | 'matvec' | 'matmul';
+  /** Epilogue: y[t][row] (+)= W·x + bias[row] (fuses a bias add; at least nOut values). */
+  bias?: GPUBuffer;
+  /** Epilogue: y[t][row] (+)= silu(gate[t][row]) · (W·x) (fuses SwiGLU; gate laid out like y). */
+  swigluGate?: GPUBuffer;
 }
 
 export interface EmbeddingOptions {
@@ -126,6 +130,7 @@ export class LinearKernels {
         { binding: 2, visibility: GPUShaderStage.COMPUTE, buffer: storage('read-only-storage') },
         { binding: 3, visibility: GPUShaderStage.COMPUTE, buffer: storage('read-only-storage') },
         { binding: 4, visibility: GPUShaderStage.COMPUTE, buffer: storage('storage') },
+        { binding: 5, visibility: GPUShaderStage.COMPUTE, buffer: storage('read-only-storage') },
       ],
     });
     this.layout = this.device.createPipelineLayout({ bindGroupLayouts: [this.bgl] });
@@ -152,6 +157,10 @@ export class LinearKernels {
     this.checkExtent(w.name, 'y', y, yOffset + (nTokens - 1) * yStride + w.nOut);
     const kernel = opts.kernel ?? 'auto';
     const useMatvec = kernel === 'matvec' || (kernel === 'auto' && nTokens <= MATVEC_MAX_TOKENS);
+    if (opts.bias && opts.swigluGate) throw new Error(`linear ${w.name}: one epilogue at a time (bias or swigluGate)`);
+    if (opts.bias) this.checkExtent(w.name, 'bias', opts.bias, w.nOut);
+    if (opts.swigluGate) this.checkExtent(w.name, 'swigluGate', opts.swigluGate, yOffset + (nTokens - 1) * yStride + w.nOut);
+    const epi = { buffer: opts.bias ?? opts.swigluGate ?? x, mode: opts.bias ? 1 : opts.swigluGate ? 2 : 0 };
     const out: PreparedDispatch[] = [];
     if (useMatvec) {
       for (let t0 = 0; t0 < nTokens; t0 += MATVEC_MAX_TOKENS) {
@@ -161,7 +170,7 @@ export class LinearKernels {
           const groups = Math.ceil(c.rows / this.rowsFor(nt));
           out.push(
             this.prepare(pipeline, w, c, x, y, groups, {
-              nTokens: nt, xOff: xOffset + t0 * xStride, xStride, yOff: yOffset + t0 * yStride, yStride, add: opts.add ? 1 : 0, rowTiles: 0,
+              nTokens: nt, xOff: xOffset + t0 * xStride, xStride, yOff: yOffset + t0 * yStride, yStride, add: opts.add ? 1 : 0, rowTiles: 0, epi,
             }),
           );
         }
@@ -171,7 +180,7 @@ export class LinearKernels {
       for (const c of w.chunks) {
         const rowTiles = Math.ceil(c.rows / MATMUL_TM);
         const groups = rowTiles * Math.ceil(nTokens / MATMUL_TN);
-        out.push(this.prepare(pipeline, w, c, x, y, groups, { nTokens, xOff: xOffset, xStride, yOff: yOffset, yStride, add: opts.add ? 1 : 0, rowTiles }));
+        out.push(this.prepare(pipeline, w, c, x, y, groups, { nTokens, xOff: xOffset, xStride, yOff: yOffset, yStride, add: opts.add ? 1 : 0, rowTiles, epi }));
       }
     }
     return out;
@@ -193,7 +202,7 @@ export class LinearKernels {
     this.checkExtent(w.name, 'out', out, outOffset + (nTokens - 1) * outStride + w.nIn);
     const pipeline = this.pipeline('embedding', w.type, 0);
     return w.chunks.map((c) =>
-      this.prepare(pipeline, w, c, ids, out, nTokens, { nTokens, xOff: idsOffset, xStride: 0, yOff: outOffset, yStride: outStride, add: 0, rowTiles: 0 }),
+      this.prepare(pipeline, w, c, ids, out, nTokens, { nTokens, xOff: idsOffset, xStride: 0, yOff: outOffset, yStride: outStride, add: 0, rowTiles: 0, epi: { buffer: ids, mode: 0 } }),
     );
   }
 
@@ -270,13 +279,13 @@ export class LinearKernels {
     x: GPUBuffer,
     y: GPUBuffer,
     groups: number,
-    p: { nTokens: number; xOff: number; xStride: number; yOff: number; yStride: number; add: number; rowTiles: number },
+    p: { nTokens: number; xOff: number; xStride: number; yOff: number; yStride: number; add: number; rowTiles: number; epi: { buffer: GPUBuffer; mode: number } },
   ): PreparedDispatch {
     const gx = Math.min(groups, this.maxDim);
     const gy = Math.ceil(groups / gx);
     if (gy > this.maxDim) throw new Error(`linear ${w.name}: ${groups} workgroups exceed this GPU's 2-D dispatch limit`);
     const units = (w.blocksPerRow * w.layout.blockValues) / (4 * w.layout.unitVec4);
-    const values = [w.nIn, c.rows, c.rowStart, p.nTokens, units, c.offX, c.offF, gx, p.xOff, p.xStride, p.yOff, p.yStride, p.add, groups, p.rowTiles, 0];
+    const values = [w.nIn, c.rows, c.rowStart, p.nTokens, units, c.offX, c.offF, gx, p.xOff, p.xStride, p.yOff, p.yStride, p.add, groups, p.rowTiles, p.epi.mode];
     const pkey = values.join(',');
     let pbuf = this.params.get(pkey);
     if (!pbuf) {
@@ -285,7 +294,7 @@ export class LinearKernels {
       pbuf.unmap();
       this.params.set(pkey, pbuf);
     }
-    const bkey = `${bufferId(c.buffer)}|${bufferId(x)}|${bufferId(y)}|${bufferId(pbuf)}`;
+    const bkey = `${bufferId(c.buffer)}|${bufferId(x)}|${bufferId(y)}|${bufferId(pbuf)}|${bufferId(p.epi.buffer)}`;
     let bg = this.bindGroups.get(bkey);
     if (!bg) {
       bg = this.device.createBindGroup({
@@ -296,6 +305,7 @@ export class LinearKernels {
           { binding: 2, resource: { buffer: c.buffer } },
           { binding: 3, resource: { buffer: x, size: this.bindSize(x, 16) } },
           { binding: 4, resource: { buffer: y, size: this.bindSize(y, 4) } },
+          { binding: 5, resource: { buffer: p.epi.buffer, size: this.bindSize(p.epi.buffer, 4) } },
         ],
       });
       this.bindGroups.set(bkey, bg);

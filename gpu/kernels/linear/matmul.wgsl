@@ -73,10 +73,11 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
       let row = m0 + tm * 4u + i;
       if (row < P.rows) {
         let yi = P.yOff + t * P.yStride + P.rowBase + row;
+        let e = epilogue(acc[j][i], P.rowBase + row, yi);
         if (P.add != 0u) {
-          Y[yi] += acc[j][i];
+          Y[yi] += e;
         } else {
-          Y[yi] = acc[j][i];
+          Y[yi] = e;
         }
       }
     }

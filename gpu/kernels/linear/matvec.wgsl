@@ -103,10 +103,11 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
     let t = lid % NT;
     if (row < P.rows) {
       let yi = P.yOff + t * P.yStride + P.rowBase + row;
+      let e = epilogue(v, P.rowBase + row, yi);
       if (P.add != 0u) {
-        Y[yi] += v;
+        Y[yi] += e;
       } else {
-        Y[yi] = v;
+        Y[yi] = e;
       }
     }
   }

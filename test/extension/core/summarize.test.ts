@@ -61,6 +61,13 @@ describe('extension/core/chat: long summaries', () => {
     assert.equal(fixedG.groupSize, 4, 'an explicit G is kept');
   });
 
+  it('automatic G: a target beyond any usable G gives the longest reachable window, not an error (short trained window, large KV cache)', () => {
+    // The e2e passkey model: trained on 128 tokens with an 8192-token KV cache; G up to 64 reaches 3104 at most.
+    const w = summaryWindow(settings({}, { enabled: true, groupSize: 0, targetContext: 16384 }), 128, 8192, 50000);
+    assert.equal(w.window, 3104);
+    assert.equal(w.groupSize, 32);
+  });
+
   it('reports one overall progress: the fraction never goes back, the time left never goes up, parts before the final', async () => {
     const model = new FakeModel(1024, 8192);
     let n = 0;

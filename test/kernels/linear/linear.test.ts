@@ -10,6 +10,8 @@ interface Case {
   nOut: number;
   nTokens: number;
   opts?: LinearOptions;
+  /** Fused epilogue: a random bias (nOut values) or a random SwiGLU gate laid out like y. */
+  epilogue?: 'bias' | 'swiglu';
 }
 
 async function runLinear(ctx: GpuContext, lk: LinearKernels, w: GpuWeight, bytes: Uint8Array, c: Case, seed: number): Promise<void> {
@@ -23,12 +25,15 @@ async function runLinear(ctx: GpuContext, lk: LinearKernels, w: GpuWeight, bytes
   const yInit = o.add ? randn(yOff + nTokens * yStride, seed + 1) : new Float32Array(yOff + nTokens * yStride).fill(NaN);
   const xb = storageBuffer(ctx, xAll);
   const yb = storageBuffer(ctx, yInit);
+  const epi = c.epilogue === 'bias' ? randn(nOut, seed + 2) : c.epilogue === 'swiglu' ? randn(yInit.length, seed + 3) : null;
+  const eb = epi ? storageBuffer(ctx, epi) : null;
   const enc = ctx.device.createCommandEncoder();
-  lk.encodeMatVec(enc, w, xb, yb, nTokens, o);
+  lk.encodeMatVec(enc, w, xb, yb, nTokens, { ...o, ...(eb && c.epilogue === 'bias' ? { bias: eb } : {}), ...(eb && c.epilogue === 'swiglu' ? { swigluGate: eb } : {}) });
   ctx.device.queue.submit([enc.finish()]);
   const y = await readF32(ctx, yb, yInit.length);
   xb.destroy();
   yb.destroy();
+  eb?.destroy();
   // Reference on the packed x, then place it at the strided y positions.
   const x = new Float32Array(nTokens * nIn);
   for (let t = 0; t < nTokens; t++) x.set(xAll.subarray(xOff + t * xStride, xOff + t * xStride + nIn), t * nIn);
@@ -38,8 +43,18 @@ async function runLinear(ctx: GpuContext, lk: LinearKernels, w: GpuWeight, bytes
   for (let t = 0; t < nTokens; t++) {
     for (let r = 0; r < nOut; r++) {
       const i = yOff + t * yStride + r;
-      want[i] = ref.y[t * nOut + r] + (o.add ? yInit[i] : 0);
-      mag[i] = ref.mag[t * nOut + r] + (o.add ? Math.abs(yInit[i]) : 0);
+      let v = ref.y[t * nOut + r];
+      let m = ref.mag[t * nOut + r];
+      if (c.epilogue === 'bias') {
+        v += epi![r];
+        m += Math.abs(epi![r]);
+      } else if (c.epilogue === 'swiglu') {
+        const silu = epi![i] / (1 + Math.exp(-epi![i]));
+        v *= silu;
+        m = m * Math.abs(silu) + Math.abs(v);
+      }
+      want[i] = v + (o.add ? yInit[i] : 0);
+      mag[i] = m + (o.add ? Math.abs(yInit[i]) : 0);
     }
   }
   // Positions outside the outputs must be untouched (NaN stays NaN, or the initial values when adding).
@@ -51,7 +66,7 @@ async function runLinear(ctx: GpuContext, lk: LinearKernels, w: GpuWeight, bytes
       y[i] = 0;
     }
   }
-  assertClose(y, want, mag, `${GGMLType[w.type]} ${nOut}×${nIn} nTokens=${nTokens}${o.add ? ' add' : ''}`);
+  assertClose(y, want, mag, `${GGMLType[w.type]} ${nOut}×${nIn} nTokens=${nTokens}${o.add ? ' add' : ''}${c.epilogue ? ` ${c.epilogue} epilogue` : ''}`);
 }
 
 async function runEmbedding(ctx: GpuContext, lk: LinearKernels, w: GpuWeight, bytes: Uint8Array, ids: number[]): Promise<void> {
@@ -133,6 +148,15 @@ for (const cfg of CONFIGS) {
           const opts: LinearOptions = { add: true, xOffset: 8, xStride: nIn + 12, yOffset: 3, yStride: 257 + 5 };
           await runLinear(ctx, lk, big.w, big.bytes, { nIn, nOut: 257, nTokens: 3, opts }, 31);
           await runLinear(ctx, lk, big.w, big.bytes, { nIn, nOut: 257, nTokens: 37, opts }, 32);
+        });
+
+        it('fused epilogues: bias add and SwiGLU (mat-vec 1 and 3 tokens, mat-mul 37, a single row, with offsets and add)', async () => {
+          for (const epilogue of ['bias', 'swiglu'] as const) {
+            await runLinear(ctx, lk, big.w, big.bytes, { nIn, nOut: 257, nTokens: 1, epilogue }, 41);
+            await runLinear(ctx, lk, big.w, big.bytes, { nIn, nOut: 257, nTokens: 3, epilogue, opts: { yOffset: 3, yStride: 262 } }, 42);
+            await runLinear(ctx, lk, big.w, big.bytes, { nIn, nOut: 257, nTokens: 37, epilogue, opts: { add: true } }, 43);
+            await runLinear(ctx, lk, one.w, one.bytes, { nIn, nOut: 1, nTokens: 1, epilogue }, 44);
+          }
         });
 
         it('embedding gathers dequantized rows, including repeats and the last row', async () => {
