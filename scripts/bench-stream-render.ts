@@ -1,7 +1,7 @@
 // Streaming render benchmark for the chat webview (issue 13 finding 9), before/after in one run:
 // "full" re-renders the whole answer per frame (the old path), "incremental" is StreamingMarkdown.
 // Headless Chromium through test/browser/harness.ts. Prints a table and, with --json, JSON.
-//   npx tsx scripts/bench-stream-render.ts [--json] [--skip-full-over KB]
+//   npx tsx scripts/bench-stream-render.ts [--json] [--skip-full-over KB]   (skips the slow old path above KB)
 import * as esbuild from 'esbuild';
 import { join } from 'node:path';
 import { launch, openWebview, startServer } from '../test/browser/harness';
@@ -41,6 +41,7 @@ function split(text: string, pieces: number): string[] {
 }
 
 const CASES = [
+  { name: '50 KB code block, 500 pieces', text: codeBlock(50_000), pieces: 500 },
   { name: '200 KB code block, 2,000 pieces', text: codeBlock(200_000), pieces: 2000 },
   { name: '100 KB prose + code, 1,000 pieces', text: prose(100_000), pieces: 1000 },
   { name: '1 MB code block, 1 piece', text: codeBlock(1_000_000), pieces: 1 },

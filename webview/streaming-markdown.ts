@@ -46,6 +46,8 @@ export class StreamingMarkdown {
   private frozenEnd = 0;
   /** Nodes rendered from text[frozenEnd, …) that the next frame replaces. */
   private tailNodes: Node[] = [];
+  /** End of the text the tail nodes were rendered from through the full pipeline (-1: not so). */
+  private tailRenderedTo = -1;
   private fence: OpenFence | undefined;
   /** Counters for tests and the benchmark: characters put through the markdown pipeline. */
   readonly stats = { renderedChars: 0, appendedChars: 0, frames: 0 };
@@ -79,6 +81,12 @@ export class StreamingMarkdown {
     if (this.heldCr) {
       this.text += '\n';
       this.heldCr = false;
+    }
+    // The last frame already rendered all of it the final way: keep it instead of rendering it twice.
+    if (!this.fence && this.tailRenderedTo === this.text.length) {
+      this.tailNodes = [];
+      this.frozenEnd = this.text.length;
+      return;
     }
     this.renderTail(true);
   }
@@ -123,6 +131,7 @@ export class StreamingMarkdown {
       return;
     }
     this.tailNodes = this.appendRendered(tail);
+    this.tailRenderedTo = this.text.length;
   }
 
   /** Renders text[frozenEnd, end) once and keeps it. */
@@ -144,6 +153,7 @@ export class StreamingMarkdown {
   private removeTail(): void {
     for (const n of this.tailNodes) n.parentNode?.removeChild(n);
     this.tailNodes = [];
+    this.tailRenderedTo = -1;
   }
 
   /** Whether `text` (a fence starting at 0) has a closing line for `marker` after `from`. */
