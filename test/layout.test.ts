@@ -59,6 +59,14 @@ describe('layout: module boundaries from the design card', () => {
     assert.deepEqual(host, [], 'webview/ reaches host code');
   });
 
+  it('tools/ (fuzzers, dev-only) is reached by nothing that ships: gpu/, extension/, webview/, cli/', async () => {
+    const shipped = [...tsFiles('gpu'), ...tsFiles('extension'), ...tsFiles('cli')];
+    const { inputs } = await graph(shipped, 'node');
+    assert.deepEqual(inputs.filter((p) => p.startsWith('tools/') || p.startsWith('test/')), [], 'shipped code reaches tools/ or test/');
+    const web = await graph(tsFiles('webview'), 'browser');
+    assert.deepEqual(web.inputs.filter((p) => p.startsWith('tools/')), []);
+  });
+
   it('extension/core reaches no vscode (shared with the CLI)', async () => {
     const { externals, inputs } = await graph(tsFiles('extension/core'), 'node');
     assert.ok(!externals.includes('vscode'));

@@ -149,7 +149,7 @@ function formatMemory(m: InspectMemory): [string, string][] {
   return [
     ['memory', `for a request of ${int(m.targetTokens)} tokens (${se}), 128 MiB bindings:`],
     ['  weights', bytes(m.weightsBytes)],
-    ['  KV cache', `two key copies (SelfExtend): ${kv('twoCopy')}; plain: ${kv('plain')}; used: ${m.kvMode === 'twoCopy' ? 'two key copies' : 'plain'}, f16`],
+    ['  KV cache', `two key copies (SelfExtend): ${kv('twoCopy')}; plain: ${kv('plain')} (also memory-lean SelfExtend, one key copy); used: ${m.kvMode === 'twoCopy' ? 'two key copies' : 'plain'}, f16`],
     ['  activations', `${bytes(m.activationBytes)} (activations, logits, sampler, uniforms)`],
     ['  total', `${bytes(m.totalBytes)} (what the engine allocates for this request)`],
     ['  largest', `${m.largestBinding.name}: ${bytes(m.largestBinding.bytes)} in one binding (limit ${bytes(m.largestBinding.limit)})`],

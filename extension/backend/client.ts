@@ -4,9 +4,9 @@
 // turns the worker's messages back into AnswerEvents, results and the same error classes.
 //
 // The worker is disposable; the host is not. Work that cannot see a Stop (a runaway chat template, a
-// pathological regex) is ended by terminating the worker after a short grace period; a worker that
-// runs out of its heap limit or crashes fails only the requests it had. Either way the next request
-// starts a fresh worker, which reloads the model with the usual progress.
+// pathological regex) ends the request after a short grace period and sets the worker aside; a worker
+// that runs out of its heap limit or crashes fails only the requests it had. Either way the next
+// request starts a fresh worker, which reloads the model with the usual progress.
 import { Worker } from 'node:worker_threads';
 import * as path from 'node:path';
 import type { AnswerBackend, AnswerEvents, AnswerRequest, AnswerResult, ModelInfo, SummarizeRequest } from '../vscode/answer-backend';
@@ -39,7 +39,7 @@ export interface WorkerBackendDeps {
   editor(): EditorContext | undefined;
   log(line: string): void;
   worker?: WorkerOptions;
-  /** How long a Stop may wait for the worker before it is terminated. Default 1000 ms. */
+  /** How long a Stop may wait for the worker before the request is ended without it. Default 1000 ms. */
   stopGraceMs?: number;
   /** The worker's JavaScript heap limit: a runaway template or tokenizer dies alone. Default 2048 MB. */
   heapLimitMb?: number;
@@ -51,7 +51,7 @@ const LIST_BATCH = 256;
 
 export const STOPPED_BY_RESTART =
   'Stopped. The model was busy with work that cannot be interrupted (for example a chat template that does not finish), ' +
-  'so its worker was ended; the next request starts a fresh one and reloads the model.';
+  'so its worker was set aside; the next request starts a fresh one and reloads the model.';
 
 interface Pending {
   events: AnswerEvents;
@@ -81,17 +81,20 @@ require.extensions['.wgsl'] = (module, filename) => {
 require(workerData.boot.entry);
 `;
 
-function startWorker(options: WorkerOptions, heapLimitMb: number): Worker {
+function startWorker(options: WorkerOptions, heapLimitMb: number, cpuSections: SharedArrayBuffer): Worker {
   const { file, fromSource } = workerEntry();
   const resourceLimits = { maxOldGenerationSizeMb: heapLimitMb };
-  if (!fromSource) return new Worker(file, { workerData: options, resourceLimits, execArgv: [] });
+  const workerData = { ...options, cpuSections };
+  if (!fromSource) return new Worker(file, { workerData, resourceLimits, execArgv: [] });
   // execArgv []: a parent under tsx's ESM loader would hand its hooks to an eval worker and deadlock it.
   const tsxHook = 'tsx/cjs';
-  return new Worker(SOURCE_BOOT, { eval: true, execArgv: [], resourceLimits, workerData: { ...options, boot: { tsx: require.resolve(tsxHook), entry: file } } });
+  return new Worker(SOURCE_BOOT, { eval: true, execArgv: [], resourceLimits, workerData: { ...workerData, boot: { tsx: require.resolve(tsxHook), entry: file } } });
 }
 
 export class WorkerBackend implements AnswerBackend, ModelStatusSource {
   private worker: Worker | undefined;
+  /** The worker's count of open CPU-only sections (extension/core/util/cpu-section.ts). */
+  private cpuSections: Int32Array<ArrayBufferLike> = new Int32Array(0);
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private readonly counts = new Map<number, (n: number | undefined) => void>();
@@ -101,6 +104,8 @@ export class WorkerBackend implements AnswerBackend, ModelStatusSource {
   private status: ModelStatus = { phase: 'unset' };
   private loaded: LoadedModelInfo | undefined;
   private readonly listeners = new Set<(s: ModelStatus) => void>();
+  /** Workers replaced after an ignored Stop, until they have shut down. */
+  private readonly retired = new Set<Worker>();
   private disposed = false;
   /** Workers started so far (the first request starts one; each restart another). */
   workersStarted = 0;
@@ -204,7 +209,19 @@ export class WorkerBackend implements AnswerBackend, ModelStatusSource {
       // The worker checks the signal between files, chunks and tokens; work that cannot (a template
       // that never ends) is ended with the worker after the grace period.
       stopTimer = setTimeout(() => {
-        if (this.pending.has(id) && this.worker === worker) this.restart(`a Stop was not honoured within ${this.graceMs()} ms`, id);
+        if (!this.pending.has(id) || this.worker !== worker) return;
+        if (Atomics.load(this.cpuSections, 0) > 0) {
+          this.restart(`a Stop was not honoured within ${this.graceMs()} ms`, id);
+        } else {
+          // Inside GPU work (a long shader compile, a slow submit): terminating the thread now would
+          // take the whole process down with Dawn's addon. The request ends for the user here; the
+          // worker notices the Stop at its next chunk or token and serves the next request.
+          this.deps.log(`Stop: the model worker is inside a GPU call; the request is ended and the worker finishes that call first`);
+          const p = this.pending.get(id)!;
+          this.pending.delete(id);
+          p.events.progress('idle');
+          p.reject(new CancelledError('Stopped.'));
+        }
       }, this.graceMs());
     };
     signal.addEventListener('abort', onAbort, { once: true });
@@ -234,8 +251,11 @@ export class WorkerBackend implements AnswerBackend, ModelStatusSource {
     w.postMessage({ type: 'shutdown' } satisfies ToWorker);
     this.worker = undefined; // its exit is expected from here on
     this.lost(() => new CancelledError('The extension is shutting down.'));
+    // Never terminate(): see restart(). A worker still busy ends itself once its step is done, and
+    // does not keep the process alive meanwhile.
+    w.unref();
     return new Promise<void>((resolve) => {
-      const t = setTimeout(() => void w.terminate().then(() => resolve(), () => resolve()), 2000);
+      const t = setTimeout(resolve, 2000);
       w.once('exit', () => {
         clearTimeout(t);
         resolve();
@@ -251,7 +271,9 @@ export class WorkerBackend implements AnswerBackend, ModelStatusSource {
 
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
-    const w = startWorker(this.deps.worker ?? {}, this.deps.heapLimitMb ?? WORKER_HEAP_LIMIT_MB);
+    const shared = new SharedArrayBuffer(4);
+    this.cpuSections = new Int32Array(shared);
+    const w = startWorker(this.deps.worker ?? {}, this.deps.heapLimitMb ?? WORKER_HEAP_LIMIT_MB, shared);
     this.workersStarted++;
     this.worker = w;
     let failure: Error | undefined;
@@ -271,12 +293,21 @@ export class WorkerBackend implements AnswerBackend, ModelStatusSource {
     return w;
   }
 
-  /** Terminates the worker (it did not honour a Stop); the next request starts a new one. */
+  /**
+   * Retires a worker stuck in CPU-only work (it did not honour a Stop); the next request starts a new
+   * one. The old worker is not terminated: ending a thread that holds a Dawn device with a promise
+   * outstanding aborts the whole process (Dawn's binding asserts on it). It is asked to shut down
+   * instead, which it does, freeing its GPU device, as soon as the stuck section ends (a chat template
+   * hits its time limit in gpu/tokenizer after 2 s).
+   */
   private restart(why: string, stoppedId: number): void {
     const w = this.worker;
-    this.deps.log(`backend worker terminated: ${why}`);
-    this.lost((id) => (id === stoppedId ? new CancelledError(STOPPED_BY_RESTART) : new BackendCrashedError('it was ended to stop a request that did not respond')));
-    void w?.terminate();
+    this.deps.log(`backend worker retired: ${why}; it shuts down when its current step ends`);
+    this.lost((id) => (id === stoppedId ? new CancelledError(STOPPED_BY_RESTART) : new BackendCrashedError('it was replaced to stop a request that did not respond')));
+    if (!w) return;
+    w.postMessage({ type: 'shutdown' } satisfies ToWorker);
+    this.retired.add(w);
+    w.once('exit', () => this.retired.delete(w));
   }
 
   /** The worker is gone: fail what it had, forget its model, serve nothing more to it. */

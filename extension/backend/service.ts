@@ -25,6 +25,8 @@ export class BackendService {
   private readonly models: ModelManager;
   private readonly core: CoreBackend;
   private tokensStreamed = 0;
+  /** Set by the injected fault: from then on the worker only dies, it answers nothing. */
+  private dying = false;
 
   constructor(private readonly post: (m: ToHost, transfer?: ArrayBuffer[]) => void, engine: EngineApi, private readonly opts: WorkerOptions = {}) {
     this.files = new FileRequests((m) => post(m));
@@ -130,12 +132,18 @@ export class BackendService {
         part: (part) => this.post({ type: 'part', id, part }),
         token: (text) => {
           this.post({ type: 'token', id, text });
-          if (fault?.kind === 'exit-on-token' && ++this.tokensStreamed === fault.token) process.exit(70);
+          if (fault?.kind === 'exit-on-token' && ++this.tokensStreamed === fault.token) {
+            // The device is freed first: Dawn's binding aborts the process if a thread ends with a
+            // GPU promise outstanding, which pipelined decode always has (see RELIABILITY.md).
+            this.dying = true;
+            this.models.dispose();
+            setTimeout(() => process.exit(70), 200);
+          }
         },
       })
       .then(
-        (result) => this.post({ type: 'done', id, result }),
-        (e: unknown) => this.post({ type: 'failed', id, error: toWire(e) }),
+        (result) => this.dying || this.post({ type: 'done', id, result }),
+        (e: unknown) => this.dying || this.post({ type: 'failed', id, error: toWire(e) }),
       )
       .finally(() => {
         this.requests.delete(id);

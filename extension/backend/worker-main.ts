@@ -5,11 +5,14 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { Engine } from '../../gpu/engine/index';
 import { parseToWorker, type ToHost, type WorkerOptions } from './protocol';
 import { BackendService } from './service';
+import { shareCpuSections } from '../core/util/cpu-section';
 
 const port = parentPort;
 if (!port) throw new Error('backend-worker must run in a worker thread');
 const post = (m: ToHost, transfer?: ArrayBuffer[]): void => port.postMessage(m, transfer);
-const service = new BackendService(post, Engine, (workerData ?? {}) as WorkerOptions);
+const data = (workerData ?? {}) as WorkerOptions & { cpuSections?: SharedArrayBuffer };
+if (data.cpuSections) shareCpuSections(new Int32Array(data.cpuSections));
+const service = new BackendService(post, Engine, data);
 port.on('message', (raw: unknown) => {
   let m;
   try {
@@ -19,9 +22,12 @@ port.on('message', (raw: unknown) => {
     return;
   }
   if (m.type === 'shutdown') {
-    // Free the GPU device before the thread goes away, then end the thread.
+    // Free the GPU device, let Dawn settle its outstanding promises (a thread ending with one pending
+    // aborts the whole process), then end the thread.
     service.dispose();
-    process.exit(0);
+    port.close();
+    setTimeout(() => process.exit(0), 200);
+    return;
   }
   service.handle(m);
 });

@@ -57,6 +57,12 @@ export function describeError(e: unknown): UserFacingError {
   const message = e instanceof Error ? e.message : String(e);
   const code = field(e, 'code');
   const make = (msg: string, actions: ErrorAction[], dropModel = false): UserFacingError => ({ cancelled: false, message: msg, actions, dropModel });
+  // Errors from the backend worker arrive without their errno `code`; their text still carries Node's
+  // "ENOENT: no such file or directory, open '/path'". Say it in words (the raw text stays as detail).
+  const errno = /\b(ENOENT|EISDIR|EACCES|EPERM): [^,]*, \w+ '([^']+)'/.exec(message);
+  if (errno && name !== 'AbortError') {
+    return { ...make(`The model file ${errno[2]} ${FILE_CODES[errno[1]!]}.`, ['selectModel', 'openSettings'], true), detail: message };
+  }
   switch (name) {
     case 'AbortError':
       return { cancelled: true, message: 'Stopped.', actions: [], dropModel: false };

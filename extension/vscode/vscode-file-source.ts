@@ -99,7 +99,13 @@ export class VscodeFileSource implements FileSource {
       const linkedDirs = new Map<string, Promise<boolean>>();
       const accepted = await filterHostListing(entries, {
         ...this.filters, maxFiles: this.maxFiles - listed, skipped: this.skipped, pathPrefix: root.prefix, signal: opts.signal, realRoots,
-        readIgnoreFile: async (local) => new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.joinPath(root.folder.uri, ...local.split('/')))),
+        readIgnoreFile: async (local) => {
+          // Only a regular file of sane size: a FIFO named .gitignore would block the read forever.
+          const uri = vscode.Uri.joinPath(root.folder.uri, ...local.split('/'));
+          const st = await vscode.workspace.fs.stat(uri);
+          if ((st.type & vscode.FileType.File) === 0 || st.size > 1024 * 1024) return null;
+          return new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
+        },
         stat: async (e) => {
           const uri = uriByLocal.get(e.relPath)!;
           const st = await vscode.workspace.fs.stat(uri);

@@ -28,7 +28,7 @@ struct Params {
   // Shape values kept dynamic so one compiled pipeline serves every head count and rope layout
   // (lavapipe compiles each variant for seconds); HD stays a constant because it sizes arrays.
   nHeads: u32, nKvHeads: u32, halfRot: u32, neox: u32,
-  hd4: u32, pad0: u32, pad1: u32, pad2: u32,
+  hd4: u32, lean: u32, pad1: u32, pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> P: Params;
@@ -137,8 +137,23 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         var acc = vec4<f32>(0.0);
         if (c == 0u) {
           for (var d = 0u; d < P.hd4; d++) { acc += qs[qb + d] * vec4<f32>(kN[kb + d]); }
-        } else {
+        } else if (P.lean == 0u) {
           for (var d = 0u; d < P.hd4; d++) { acc += qs[qb + d] * vec4<f32>(kG[kb + d]); }
+        } else {
+          // Memory-lean SelfExtend: no grouped copy; the key is turned from j to ⌊j/G⌋ here, a rotation
+          // by −(j − ⌊j/G⌋) (rotations compose), from the same f64-computed table.
+          let delta = (j - j / P.group) * P.halfRot;
+          var s2 = 0.0;
+          for (var p = 0u; p < HD / 2u; p++) {
+            let dims = pairDims(p);
+            var kk = vec2<f32>(f32(kN[kb + dims.x / 4u][dims.x % 4u]), f32(kN[kb + dims.y / 4u][dims.y % 4u]));
+            if (dims.z == 1u) {
+              let cs = rope[delta + p];
+              kk = vec2<f32>(kk.x * cs.x + kk.y * cs.y, -kk.x * cs.y + kk.y * cs.x);
+            }
+            s2 += qs[qb + dims.x / 4u][dims.x % 4u] * kk.x + qs[qb + dims.y / 4u][dims.y % 4u] * kk.y;
+          }
+          acc = vec4<f32>(s2, 0.0, 0.0, 0.0);
         }
         s = acc.x + acc.y + acc.z + acc.w;
       }

@@ -39,6 +39,11 @@ export interface AttentionBenchResult {
   kvF16: boolean;
   plain: AttentionBenchSide;
   selfExtendSide: AttentionBenchSide;
+  /** SelfExtend in memory-lean mode (one key copy, rotated in the kernel), same run. */
+  leanSide: AttentionBenchSide;
+  /** Lean vs two-copy SelfExtend decode time, percent. */
+  leanDecodeOverheadPct: number;
+  leanPrefillOverheadPct: number;
   /** (SelfExtend − plain) / plain, in percent. */
   prefillOverheadPct: number;
   decodeOverheadPct: number;
@@ -71,7 +76,8 @@ export async function benchAttention(ctx: GpuContext, inp: AttentionBenchInput):
   const k = filled(device, chunk * kw, 2);
   const v = filled(device, chunk * kw, 3);
   const out = device.createBuffer({ size: chunk * qw * 4, usage: GPUBufferUsage.STORAGE });
-  const run = async (se: SelfExtendParams): Promise<AttentionBenchSide> => {
+  const run = async (se: SelfExtendParams, lean = false): Promise<AttentionBenchSide> => {
+    m.leanKeys = lean;
     let t = performance.now();
     for (let pos = 0; pos < inp.T; pos += chunk) {
       const n = Math.min(chunk, inp.T - pos);
@@ -96,19 +102,17 @@ export async function benchAttention(ctx: GpuContext, inp: AttentionBenchInput):
   const se = { groupSize: inp.G, neighborWindow: inp.W };
   try {
     await run(plainSe); // warm-up: pipeline compilation, first-touch of the cache
-    let best: { plain: AttentionBenchSide; se: AttentionBenchSide } | undefined;
+    await run(se, true); // warm-up of the lean path
+    const min = (x: AttentionBenchSide, y: AttentionBenchSide): AttentionBenchSide => ({ prefillMs: Math.min(x.prefillMs, y.prefillMs), decodeMs: Math.min(x.decodeMs, y.decodeMs) });
+    let best: { plain: AttentionBenchSide; se: AttentionBenchSide; lean: AttentionBenchSide } | undefined;
     for (let r = 0; r < reps; r++) {
-      // Alternate the two so drift on a shared machine hits both alike.
+      // Alternate the three so drift on a shared machine hits all alike.
       const a = await run(plainSe);
       const b = await run(se);
-      best = best
-        ? {
-            plain: { prefillMs: Math.min(best.plain.prefillMs, a.prefillMs), decodeMs: Math.min(best.plain.decodeMs, a.decodeMs) },
-            se: { prefillMs: Math.min(best.se.prefillMs, b.prefillMs), decodeMs: Math.min(best.se.decodeMs, b.decodeMs) },
-          }
-        : { plain: a, se: b };
+      const c = await run(se, true);
+      best = best ? { plain: min(best.plain, a), se: min(best.se, b), lean: min(best.lean, c) } : { plain: a, se: b, lean: c };
     }
-    const { plain, se: s } = best!;
+    const { plain, se: s, lean } = best!;
     return {
       T: inp.T,
       heads: inp.heads,
@@ -120,6 +124,9 @@ export async function benchAttention(ctx: GpuContext, inp: AttentionBenchInput):
       selfExtendSide: s,
       prefillOverheadPct: (100 * (s.prefillMs - plain.prefillMs)) / plain.prefillMs,
       decodeOverheadPct: (100 * (s.decodeMs - plain.decodeMs)) / plain.decodeMs,
+      leanSide: lean,
+      leanDecodeOverheadPct: (100 * (lean.decodeMs - s.decodeMs)) / s.decodeMs,
+      leanPrefillOverheadPct: (100 * (lean.prefillMs - s.prefillMs)) / s.prefillMs,
     };
   } finally {
     m.dispose();

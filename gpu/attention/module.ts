@@ -119,11 +119,18 @@ export class SelfExtendAttention implements AttentionModule {
     this.part = this.device.createBuffer({ label: 'attn.partials', size: partBytes, usage: GPUBufferUsage.STORAGE });
     this.noGrouped = this.device.createBuffer({ label: 'kv.k.grouped.none', size: 16, usage: GPUBufferUsage.STORAGE });
     this.cap = capacity;
+    this.leanKeys = opts.leanKeys ?? false;
     this.kN = this.layerBuffers('kv.k', capacity);
     this.vC = this.layerBuffers('kv.v', capacity);
     this.rope = this.ropeBuffer(capacity);
     this.device.queue.writeBuffer(this.rope, 0, ropeTable({ ...shape.rope, dim: ropeDim }, capacity));
   }
+
+  /**
+   * Memory-lean SelfExtend: with G > 1 and no grouped key copy, the attention kernel rotates each key
+   * from j to ⌊j/G⌋ on the fly (one key copy: 2/3 of the two-copy KV memory, more work per grouped pair).
+   */
+  leanKeys: boolean;
 
   /** Positions the KV cache holds now ({@link reserve} changes it). */
   get capacity(): number {
@@ -245,7 +252,11 @@ export class SelfExtendAttention implements AttentionModule {
     }
     const g = se.groupSize;
     const useSe = g > 1;
-    if (useSe) {
+    const lean = useSe && this.leanKeys;
+    if (lean) {
+      // Keys are rotated to ⌊j/G⌋ in the kernel: a grouped copy (if any) is neither read nor kept current.
+      this.groupedUntil = Math.min(this.groupedUntil, startPos);
+    } else if (useSe) {
       // Direct users (tests, benches) may skip reserve(): the grouped copy is then made here.
       if (!this.hasGroupedCopy) this.kG = this.layerBuffers('kv.k.grouped', capacity);
       this.ensureGrouped(g, startPos);
@@ -256,7 +267,7 @@ export class SelfExtendAttention implements AttentionModule {
     this.validLength = startPos + nTokens;
 
     const plan = planSplits(nTokens, startPos + nTokens, rowWgs * nKvHeads, this.split);
-    const offset = this.writeParams([startPos, nTokens, Math.max(1, g), useSe ? se.neighborWindow : 0, useSe ? 1 : 0, plan.nSplits, plan.splitLen]);
+    const offset = this.writeParams([startPos, nTokens, Math.max(1, g), useSe ? se.neighborWindow : 0, useSe ? 1 : 0, plan.nSplits, plan.splitLen], lean);
     this.cur = { startPos, nTokens, offset, nSplits: plan.nSplits };
   }
 
@@ -335,13 +346,13 @@ export class SelfExtendAttention implements AttentionModule {
    * Each batch gets its own 256-byte slot, so an engine that records several batches into one command
    * buffer before submitting still gives every dispatch its own parameters.
    */
-  private writeParams(batch: number[]): number {
+  private writeParams(batch: number[], lean = false): number {
     const offset = this.ringSlot * 256;
     this.ringSlot = (this.ringSlot + 1) % RING_SLOTS;
     const { nHeads, nKvHeads, headDim, rope } = this.shape;
     const p = new Uint32Array(PARAM_BYTES / 4);
     p.set(batch);
-    p.set([this.cap, nHeads, nKvHeads, this.ropeDim / 2, rope.layout === 'neox' ? 1 : 0, headDim / 4], 7);
+    p.set([this.cap, nHeads, nKvHeads, this.ropeDim / 2, rope.layout === 'neox' ? 1 : 0, headDim / 4, lean ? 1 : 0], 7);
     this.device.queue.writeBuffer(this.ring, offset, p);
     return offset;
   }

@@ -12,7 +12,7 @@ struct Params {
   // Shape values kept dynamic so one compiled pipeline serves every head count and rope layout
   // (lavapipe compiles each variant for seconds); HD stays a constant because it sizes arrays.
   nHeads: u32, nKvHeads: u32, halfRot: u32, neox: u32,
-  hd4: u32, pad0: u32, pad1: u32, pad2: u32,
+  hd4: u32, lean: u32, pad1: u32, pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> P: Params;
@@ -62,7 +62,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   }
   kN[dst + dims.x] = KT(n.x);
   kN[dst + dims.y] = KT(n.y);
-  if (P.se != 0u) {
+  if (P.se != 0u && P.lean == 0u) {
     kG[dst + dims.x] = KT(g.x);
     kG[dst + dims.y] = KT(g.y);
   }

@@ -24,6 +24,8 @@ export interface AttentionShape {
 export interface AttentionOptions {
   /** Store K/V in f16 (requires shader-f16); otherwise f32. */
   kvF16: boolean;
+  /** Start in memory-lean SelfExtend mode (one key copy; see AttentionModule.leanKeys). Default false. */
+  leanKeys?: boolean;
   /** Tuning of flash-decoding (split-KV) for batches of few tokens; defaults suit the device. */
   splitKv?: SplitKvOptions;
 }
@@ -60,6 +62,11 @@ export interface AttentionModule {
   readonly memoryBytes: number;
   /** Positions the KV cache holds now. */
   readonly capacity: number;
+  /**
+   * Memory-lean SelfExtend: requests with G > 1 keep one key copy and the kernel rotates keys from j to
+   * ⌊j/G⌋ on the fly (2/3 of the two-copy KV memory). Switchable between batches.
+   */
+  leanKeys: boolean;
   /** Whether the grouped key copy (SelfExtend's second rotation) is allocated. */
   readonly hasGroupedCopy: boolean;
   /**

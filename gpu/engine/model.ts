@@ -194,33 +194,46 @@ export class GpuModel implements Model {
 
   /**
    * Sizes the KV cache for `need` positions (grown in pages; the grouped key copy only for G > 1).
-   * With a memory budget, a plan over budget first shrinks to exactly what the request needs, then fails
-   * with advice that names what fits. When the GPU itself runs out, the cached prefix is dropped and the
-   * exact need is tried once more (`mayDrop`), else the error names the capacity that did fit.
+   * SelfExtend keeps two key copies unless that does not fit (or LoadOptions.kvKeyCopies is 'one'): then
+   * it runs memory-lean, with one key copy rotated to ⌊j/G⌋ inside the attention kernel. With a memory
+   * budget, a plan over budget first shrinks to exactly what the request needs, then fails with advice
+   * that names what fits. When the GPU itself runs out, the cached prefix is dropped and the exact need
+   * is tried once more (`mayDrop`), else the error names the capacity that did fit.
    */
   private async ensureKv(s: Session, need: number, se: SelfExtendParams, mayDrop: boolean): Promise<void> {
     const att = s.attention;
-    const grouped = se.groupSize > 1;
-    if (need <= att.capacity && grouped === att.hasGroupedCopy) return;
+    const wantSe = se.groupSize > 1;
+    const copies = this.deps.loadOptions.kvKeyCopies ?? 'auto';
+    let lean = wantSe && (copies === 'one' || (copies === 'auto' && att.leanKeys && !att.hasGroupedCopy));
+    const canGoLean = wantSe && copies === 'auto';
+    att.leanKeys = lean;
+    if (need <= att.capacity && (wantSe && !lean) === att.hasGroupedCopy) return;
     const exact = need;
     let cap = kvCapacityFor(need, att.capacity, s.plan.maxContext);
     const budget = this.deps.loadOptions.memoryBudgetBytes;
-    if (budget !== undefined && s.planFor(cap, grouped).totalBytes > budget) {
+    if (budget !== undefined && s.planFor(cap, wantSe && !lean).totalBytes > budget) {
       cap = exact;
-      const plan = s.planFor(cap, grouped);
+      if (s.planFor(cap, wantSe && !lean).totalBytes > budget && canGoLean && !lean && s.planFor(cap, false).totalBytes <= budget) lean = true;
+      const plan = s.planFor(cap, wantSe && !lean);
       if (plan.totalBytes > budget) throw new OutOfMemoryError(outOfMemoryMessage(plan, budget, this.config));
     }
-    if (await att.reserve(cap, grouped)) return;
+    att.leanKeys = lean;
+    if (await att.reserve(cap, wantSe && !lean)) return;
+    if (canGoLean && !lean) {
+      // The second key copy does not fit: SelfExtend with one key copy.
+      att.leanKeys = lean = true;
+      if (await att.reserve(cap, false)) return;
+    }
     const held = att.capacity;
     if (mayDrop) {
       // Memory is tight: free the old cache (and its prefix) before allocating the new one.
       this.cache = [];
-      if ((await att.reserve(1, false)) && (await att.reserve(exact, grouped))) return;
+      if ((await att.reserve(1, false)) && (await att.reserve(exact, wantSe && !lean))) return;
       await att.reserve(held, false);
     }
-    const plan = s.planFor(exact, grouped);
+    const plan = s.planFor(exact, wantSe && !lean);
     throw new OutOfMemoryError(
-      `The GPU ran out of memory growing the KV cache to ${exact} tokens${grouped ? ' with SelfExtend' : ''} ` +
+      `The GPU ran out of memory growing the KV cache to ${exact} tokens${wantSe ? ' with SelfExtend' : ''} ` +
         `(${plan.buffers.slice(0, 3).map((b) => `${b.name} ${(b.bytes / 2 ** 20).toFixed(0)} MiB, shrink: ${b.shrink}`).join('; ')}). ` +
         `${held} tokens did fit: set selfextend.targetContext (or --target) to ${held} or less, or close other GPU-heavy programs.`,
     );

@@ -20,6 +20,11 @@ export interface LoadOptions {
   disableF16?: boolean;
   /** Default prefill chunk size in tokens (default 512). */
   prefillChunk?: number;
+  /**
+   * SelfExtend key copies: 'two' (pre-rotated grouped copy: fastest), 'one' (memory-lean: keys rotated
+   * to ⌊j/G⌋ in the attention kernel, 2/3 of the KV memory), 'auto' (default: two, one when two do not fit).
+   */
+  kvKeyCopies?: 'auto' | 'two' | 'one';
   /** Artificial GPU memory budget in bytes (tests use it to exercise out-of-memory handling). */
   memoryBudgetBytes?: number;
 }

@@ -97,6 +97,9 @@ node -e '
   const fs = require("fs"), file = process.argv[1];
   const s = JSON.parse(fs.readFileSync(file, "utf8"));
   s["selfextend.maxNewTokens"] = 64; // short answers keep the run fast; the Stop check raises it
+  // The passkey model was trained on 128 tokens: no G up to 64 reaches the default target, and an
+  // unreachable target is an error (not a silent clamp), so aim at what it can reach.
+  s["selfextend.targetContext"] = 2048;
   fs.writeFileSync(file, JSON.stringify(s, null, 2) + "\n");' "$RUN/data/User/settings.json"
 T1=$(ms)
 PORT=$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")

@@ -39,10 +39,10 @@ describe('attention: chunking, exactness, reuse, validation', function () {
     });
   }
 
-  it('G = 1 and sequences shorter than W reproduce plain attention bit for bit', async () => {
+  for (const lean of [false, true]) it(`G = 1 and sequences shorter than W reproduce plain attention bit for bit${lean ? ' (memory-lean SelfExtend)' : ''}`, async () => {
     const p = randomProblem(12, 8, 2, 64, 90, rope('neox', 64));
     const outOf = async (G: number, W: number, chunks: number[]): Promise<Float32Array> => {
-      const { out, module } = await runGpu(ctx, p, { kvF16: false, se: { groupSize: G, neighborWindow: W }, chunks });
+      const { out, module } = await runGpu(ctx, p, { kvF16: false, se: { groupSize: G, neighborWindow: W }, chunks, leanKeys: lean });
       module.dispose();
       return out;
     };

@@ -56,6 +56,8 @@ export interface RunOptions {
   capacity?: number;
   layers?: number;
   splitKv?: SplitKvOptions;
+  /** Memory-lean SelfExtend (one key copy, keys rotated to ⌊j/G⌋ in the kernel). */
+  leanKeys?: boolean;
   /** Reuse this module (its cache must hold positions < startAt). */
   module?: AttentionModule;
   startAt?: number;
@@ -70,7 +72,7 @@ export async function runGpu(ctx: GpuContext, p: Problem, o: RunOptions): Promis
     createAttention(
       ctx,
       { nLayers: layers, nHeads: p.nHeads, nKvHeads: p.nKvHeads, headDim: p.headDim, rope: p.rope, capacity: o.capacity ?? p.T },
-      { kvF16: o.kvF16, splitKv: o.splitKv },
+      { kvF16: o.kvF16, splitKv: o.splitKv, leanKeys: o.leanKeys },
     );
   const qw = p.nHeads * p.headDim;
   const kw = p.nKvHeads * p.headDim;

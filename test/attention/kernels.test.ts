@@ -21,6 +21,8 @@ interface Case {
   f16?: boolean;
   rope?: Partial<RopeConfig>;
   splitKv?: SplitKvOptions;
+  /** Memory-lean SelfExtend: one key copy, grouped rotation in the kernel. */
+  lean?: boolean;
   note?: string;
 }
 
@@ -51,6 +53,12 @@ const cases: Case[] = [
   { nh: 12, nkv: 2, hd: 128, T: 601, G: 4, W: 64, chunks: [600, 1], layout: 'neox', note: 'Qwen2.5-1.5B heads, decode at 600, default splits' },
   { nh: 12, nkv: 2, hd: 128, T: 601, G: 4, W: 64, chunks: [600, 1], layout: 'neox', f16: true, note: 'Qwen2.5-1.5B heads, decode at 600, default splits' },
   { nh: 3, nkv: 1, hd: 64, T: 263, G: 2, W: 34, chunks: [250, 1], layout: 'adjacent', note: 'prime lengths, decode splits of the default plan' },
+  // Memory-lean SelfExtend (one key copy) against the same f64 reference.
+  { nh: 4, nkv: 2, hd: 16, T: 200, G: 16, W: 32, chunks: [200], layout: 'adjacent', lean: true, note: 'lean, passkey shape' },
+  { nh: 4, nkv: 2, hd: 16, T: 200, G: 16, W: 32, chunks: [200], layout: 'adjacent', f16: true, lean: true, note: 'lean, passkey shape' },
+  { nh: 8, nkv: 1, hd: 128, T: 90, G: 8, W: 16, chunks: [33, 1], layout: 'neox', splitKv: SPLIT, lean: true, note: 'lean, split decode' },
+  { nh: 2, nkv: 1, hd: 64, T: 70, G: 2, W: 6, chunks: [70], layout: 'neox', rope: { dim: 32 }, lean: true, note: 'lean, partial rotary' },
+  { nh: 12, nkv: 2, hd: 128, T: 601, G: 4, W: 64, chunks: [600, 1], layout: 'neox', f16: true, lean: true, note: 'lean, Qwen heads, decode at 600' },
 ];
 
 describe('attention: GPU kernels vs CPU reference', function () {
@@ -61,13 +69,13 @@ describe('attention: GPU kernels vs CPU reference', function () {
   after(() => ctx?.device.destroy());
 
   for (const c of cases) {
-    const name = `hd ${c.hd}, heads ${c.nh}/${c.nkv}, T ${c.T}, G ${c.G}, W ${c.W}, chunks ${c.chunks.join('+')}, ${c.layout}, ${c.f16 ? 'f16' : 'f32'} KV${c.note ? ` (${c.note})` : ''}`;
+    const name = `hd ${c.hd}, heads ${c.nh}/${c.nkv}, T ${c.T}, G ${c.G}, W ${c.W}, chunks ${c.chunks.join('+')}, ${c.layout}, ${c.f16 ? 'f16' : 'f32'} KV${c.lean ? ', lean' : ''}${c.note ? ` (${c.note})` : ''}`;
     it(name, async function () {
       if (c.f16 && !ctx.info.features.shaderF16) this.skip();
       const r = rope(c.layout, c.rope?.dim ?? c.hd, c.rope);
       const p = randomProblem(c.T * 31 + c.hd, c.nh, c.nkv, c.hd, c.T, r);
       const se = { groupSize: c.G, neighborWindow: c.W };
-      const { out, module } = await runGpu(ctx, p, { kvF16: !!c.f16, se, chunks: c.chunks, splitKv: c.splitKv });
+      const { out, module } = await runGpu(ctx, p, { kvF16: !!c.f16, se, chunks: c.chunks, splitKv: c.splitKv, leanKeys: c.lean });
       module.dispose();
       const ref = referenceAttention({ ...p, nQ: c.T, startPos: 0, se });
       const d = maxAbsDiff(out, ref);

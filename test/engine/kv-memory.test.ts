@@ -75,7 +75,8 @@ describe('engine: KV cache sized to the request', function () {
     } finally {
       await gguf.close();
     }
-    const m = await Engine.load(file, { memoryBudgetBytes: budget });
+    // Two key copies forced: with 'auto' the engine would go memory-lean instead (next test).
+    const m = await Engine.load(file, { memoryBudgetBytes: budget, kvKeyCopies: 'two' });
     try {
       let advice = 0;
       await assert.rejects(collect(m, prompt.slice(0, 250), { ...greedy, maxTokens: 4, selfExtend: { groupSize: 2, neighborWindow: 32 } }), (e: unknown) => {
@@ -92,6 +93,30 @@ describe('engine: KV cache sized to the request', function () {
       assert.equal(ok.ids.length, 4);
     } finally {
       m.dispose();
+    }
+  });
+
+  it("SelfExtend that does not fit with two key copies runs memory-lean (one copy) and answers like the two-copy cache", async () => {
+    const gguf = await openGGUF(file);
+    let budget: number;
+    try {
+      const config = await describeModel(gguf);
+      const p = planMemory({ config, weightsBytes: totalTensorBytes(gguf), info: { limits: { maxStorageBufferBindingSize: 2 ** 27, maxBufferSize: 2 ** 28 } as GPUSupportedLimits }, kvF16: true, chunk: 512, contextTokens: 300 });
+      budget = p.totalBytes;
+    } finally {
+      await gguf.close();
+    }
+    const se2 = { groupSize: 2, neighborWindow: 32 };
+    const lean = await Engine.load(file, { memoryBudgetBytes: budget });
+    const two = await Engine.load(file, { kvKeyCopies: 'two' });
+    try {
+      const a = await collect(lean, prompt.slice(0, 250), { ...greedy, maxTokens: 4, selfExtend: se2 });
+      const b = await collect(two, prompt.slice(0, 250), { ...greedy, maxTokens: 4, selfExtend: se2 });
+      assert.deepEqual(a.ids, b.ids);
+      assert.ok(lean.kvMemoryBytes < two.kvMemoryBytes, `${lean.kvMemoryBytes} < ${two.kvMemoryBytes}`);
+    } finally {
+      lean.dispose();
+      two.dispose();
     }
   });
 });

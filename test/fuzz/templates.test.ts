@@ -2,7 +2,7 @@
 // `npm run fuzz -- --target templates --cases 5000 --seed S`): no hang, no crash, no escape, and
 // every hostile template refused with a clear ChatTemplateError.
 import * as assert from 'node:assert/strict';
-import { fuzzTemplates, seedTemplates, templateCase } from '../../tools/fuzz/templates';
+import { fuzzTemplates, Renderer, seedTemplates, templateCase } from '../../tools/fuzz/templates';
 
 describe('templates fuzzer (issue 13)', function () {
   this.timeout(180_000);
@@ -20,5 +20,19 @@ describe('templates fuzzer (issue 13)', function () {
     assert.equal(s.crashes + s.hangs + s.escapes, 0);
     assert.equal(s.accepted + s.rejected, 120);
     assert.ok(s.rejected > 0 && s.accepted > 0, JSON.stringify(s));
+  });
+
+  it('the harness itself reports a hang when a template is not stopped, and the next case gets a fresh renderer', async function () {
+    const r = new Renderer();
+    try {
+      const loop = '{% for i in range(5000) %}{% for j in range(5000) %}{% endfor %}{% endfor %}';
+      // A 60 s template limit stands for limits that fail: only the harness's 1.5 s case limit can end it.
+      const hung = await r.run({ case: 0, source: loop, messages: [{ role: 'user', content: 'hi' }], timeMs: 60_000, contextTokens: 4096 }, 1500);
+      assert.equal(hung, 'hang');
+      const next = await r.run({ case: 1, source: '{{ messages[0].content }}', messages: [{ role: 'user', content: 'hi' }], timeMs: 2000, contextTokens: 4096 }, 15_000);
+      assert.deepEqual(next, { case: 1, kind: 'accepted', detail: '' });
+    } finally {
+      r.kill();
+    }
   });
 });

@@ -89,7 +89,7 @@ describe('selfextend inspect', () => {
     const { code, out } = await runInspect([PASSKEY, '--target', '1000']);
     assert.equal(code, 0);
     assert.match(out, /memory\s+for a request of 1,000 tokens \(SelfExtend G=\d+ W=\d+\), 128 MiB bindings:/);
-    assert.match(out, /KV cache\s+two key copies \(SelfExtend\): .* f16, .* f32; plain: .* f16, .* f32; used: two key copies, f16/);
+    assert.match(out, /KV cache\s+two key copies \(SelfExtend\): .* f16, .* f32; plain: .* f16, .* f32 \(also memory-lean SelfExtend, one key copy\); used: two key copies, f16/);
     assert.match(out, /total\s+.*\(what the engine allocates for this request\)/);
     const j = JSON.parse((await runInspect([PASSKEY, '--target', '1000', '--json'])).out) as { memory: { kvCache: { twoCopy: { f16: number; f32: number }; plain: { f16: number } }; totalBytes: number; weightsBytes: number; activationBytes: number; kvMode: string } };
     const m = j.memory;

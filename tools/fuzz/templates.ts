@@ -157,7 +157,8 @@ export function templateCase(seed: number, i: number, seeds: readonly string[], 
   return { case: i, source, messages: messagesFor(r), timeMs, contextTokens: pick(r, [512, 4096, 32_768]) };
 }
 
-class Renderer {
+/** The renderer child process: one case at a time; killed and restarted after a hang or a death. */
+export class Renderer {
   private child: ChildProcess | undefined;
   private ready: Promise<void> | undefined;
   private pending: ((o: TemplateOutcome | { died: string }) => void) | undefined;

@@ -4,6 +4,7 @@
 import type { Model } from '../../../gpu/engine/types';
 import { ChatTemplateError } from '../../../gpu/tokenizer/template-limits';
 import type { ChatMessage } from '../../../gpu/tokenizer/types';
+import { cpuSection } from '../util/cpu-section';
 import { displayName } from '../workspace/names';
 
 export const SYSTEM_PROMPT =
@@ -35,6 +36,11 @@ export function encodeMessages(model: Model, messages: ChatMessage[]): number[] 
 
 /** encodeMessages with the fallback reported. A template that exceeds a limit is an error, never a fallback. */
 export function encodePrompt(model: Model, messages: ChatMessage[]): EncodedPrompt {
+  // Template rendering runs the model file's Jinja: a runaway template is ended with the worker.
+  return cpuSection(() => encodeNow(model, messages));
+}
+
+function encodeNow(model: Model, messages: ChatMessage[]): EncodedPrompt {
   if (!model.config.hasChatTemplate) {
     return { tokens: encodeTranscript(model, messages), fallback: 'the model has no chat template; the prompt is a plain "User: / Assistant:" transcript' };
   }
@@ -55,5 +61,5 @@ function encodeTranscript(model: Model, messages: ChatMessage[]): number[] {
 
 /** Token count of text alone (no BOS), for budgeting. */
 export function tokenCounter(model: Model): (s: string) => number {
-  return (s: string) => (s === '' ? 0 : model.tokenizer.encode(s, { addBos: false, parseSpecial: false, untrusted: true }).length);
+  return (s: string) => (s === '' ? 0 : cpuSection(() => model.tokenizer.encode(s, { addBos: false, parseSpecial: false, untrusted: true }).length));
 }

@@ -97,7 +97,7 @@ describe('backend worker on the real engine (passkey-char-128.gguf)', function (
   let backend: WorkerBackend;
   const logs: string[] = [];
   const deps: WorkerBackendDeps = {
-    settings: () => settings, source: () => source, editor: () => undefined, log: (l) => logs.push(l), worker: { maxContext: 1024 },
+    settings: () => settings, source: () => source, editor: () => undefined, log: (l) => { logs.push(l); if (process.env.SE_DEBUG) console.error(l); }, worker: { maxContext: 1024 },
   };
 
   before(async function () {
@@ -111,7 +111,7 @@ describe('backend worker on the real engine (passkey-char-128.gguf)', function (
     hangModel = path.join(tmp, 'hang.gguf');
     await writeSyntheticModel(hangModel, {
       architecture: 'llama', type: GGMLType.F32, vocabSize: 300, dim: 64, nLayers: 2, nHeads: 4, nKvHeads: 4, ffnDim: 128, contextLength: 256, seed: 7,
-      extraMetadata: [meta.str('tokenizer.chat_template', '{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}x')],
+      extraMetadata: [meta.str('tokenizer.chat_template', '{% for i in range(5000) %}{% for j in range(5000) %}{% endfor %}{% endfor %}x')],
     });
     settings = normalizeSettings({ ...DEFAULT_SETTINGS, modelPath: MODEL, maxNewTokens: 3, temperature: 0, selfExtend: { enabled: true, groupSize: 8, neighborWindow: 32, targetContext: 1024 } });
     source = new NodeFileSource(repo);
@@ -189,7 +189,7 @@ describe('backend worker on the real engine (passkey-char-128.gguf)', function (
       assert.ok(['cancelled', 'stopped'].includes(r.outcome), `ended as ${r.outcome}: ${r.error?.message}`);
       assert.ok(r.stopMs < 1500, `Stop took ${r.stopMs} ms`);
       await succeeds();
-      assert.equal(backend.workersStarted, workers, 'a cooperative Stop keeps the worker (and the loaded model)');
+      assert.equal(backend.workersStarted, Math.max(workers, 1), 'a cooperative Stop keeps the worker (and the loaded model)');
     });
   }
 
@@ -213,7 +213,7 @@ describe('backend worker on the real engine (passkey-char-128.gguf)', function (
     }
   });
 
-  it('a chat template that never finishes: Stop ends the request within 1.5 s (the worker is replaced); the next request succeeds', async () => {
+  it('a chat template that does not finish: Stop ends the request within 1.5 s (the worker is set aside); the next request succeeds', async () => {
     const workers = backend.workersStarted;
     settings = { ...settings, modelPath: hangModel };
     const abort = new AbortController();
@@ -236,8 +236,8 @@ describe('backend worker on the real engine (passkey-char-128.gguf)', function (
     assert.ok(stoppedAt > 0 && error && isCancellation(error), `ended with ${error?.message}`);
     assert.match(error.message, /cannot be interrupted.*fresh one/s);
     assert.ok(stopMs < 1500, `Stop took ${stopMs} ms`);
-    assert.ok(logs.some((l) => /terminated: a Stop was not honoured/.test(l)));
+    assert.ok(logs.some((l) => /retired: a Stop was not honoured/.test(l)));
     await succeeds();
-    assert.equal(backend.workersStarted, workers + 1, 'the next request started a fresh worker');
+    assert.equal(backend.workersStarted, Math.max(workers, 1) + 1, 'the next request started a fresh worker');
   });
 });

@@ -189,6 +189,8 @@ describe('extension/vscode helpers for explicit context and downloads', () => {
     assert.ok(wrapped.offline && !/https?:/.test(wrapped.message));
     const missing = describeError(Object.assign(new Error("ENOENT: no such file or directory, open '/m/x.gguf'"), { code: 'ENOENT', path: '/m/x.gguf' }));
     assert.equal(missing.message, 'The model file /m/x.gguf does not exist.');
+    const wrapped2 = describeError(new GGUFError('truncated', "cannot open /m/y.gguf: ENOENT: no such file or directory, open '/m/y.gguf'"));
+    assert.equal(wrapped2.message, 'The model file /m/y.gguf does not exist.');
     const magic = describeError(new GGUFError('bad-magic', 'x.gguf is not a GGUF file (starts with 23 20 53 65, expected "GGUF")'));
     assert.ok(!/23 20 53 65/.test(magic.message) && /not a GGUF model file/.test(magic.message));
   });
