@@ -320,12 +320,13 @@ async function main() {
     await page.keyboard.press('Enter');
     await page.locator('.monaco-editor .view-lines', { hasText: 'class Inventory' }).first().waitFor({ timeout: 20000 });
     const n = answerCount() + 1;
-    const before = await answers.count();
+    const chatBefore = readMarker(`answer-${n - 1}.json`)?.chatId;
     await runCommand('SelfExtend: Summarize Current File');
     const marker = await waitAnswerMarker(n, 180000);
     await waitFor('the chat to become idle', async () => (await busy()) === 'false', 15000);
-    // A summary opens its own chat (titled with the file), so the view holds just that answer.
-    expect((await answers.count()) >= 1 && (await chat.locator('select.history').inputValue()) !== '', `the summary is in the chat view (${await answers.count()} answers, ${before} before)`);
+    // A summary opens a chat of its own (titled with the file), holding just the request and its summary.
+    expect(marker.chatId !== chatBefore, 'the summary is in a new chat');
+    expect((await answers.count()) === 1, `the summary's chat shows ${await answers.count()} answers, expected 1`);
     const userText = await chat.locator('article.turn.user').last().innerText();
     const text = await answers.last().locator('.markdown').innerText();
     expect(marker.kind === 'summarize', `answer kind is '${marker.kind}'`);
