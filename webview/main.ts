@@ -41,3 +41,9 @@ window.addEventListener('message', (event: MessageEvent<unknown>) => {
 
 api.postMessage({ type: 'ready' });
 view.focusInput();
+
+// When the view itself receives focus (a keyboard shortcut, the view's focus command, a click on its
+// title) and nothing inside it holds focus, the caret goes to the question box.
+window.addEventListener('focus', () => {
+  if (document.activeElement === null || document.activeElement === document.body) view.focusInput();
+});

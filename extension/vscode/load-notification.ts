@@ -4,18 +4,42 @@ import type { ModelStatus } from '../protocol';
 import type { ModelStatusSource } from '../backend/client';
 import { inertNotificationText } from './notification-text';
 
+/**
+ * A load that ends (or fails) within this time shows no notification at all: a toast that appears and
+ * vanishes at once is noise, and a failed load's error is shown once, in the chat view.
+ */
+const SHOW_AFTER_MS = 700;
+
 export function showLoadNotifications(models: ModelStatusSource): vscode.Disposable {
   let active: { report(fraction: number): void; done(): void } | undefined;
+  let waiting: { timer: NodeJS.Timeout; name: string; fraction: number } | undefined;
+  const stop = (): void => {
+    if (waiting) clearTimeout(waiting.timer);
+    waiting = undefined;
+    active?.done();
+    active = undefined;
+  };
   const off = models.onStatus((s: ModelStatus) => {
-    if (s.phase === 'loading') {
-      if (!active) active = open(models, s.name ?? 'model');
-      active.report(s.fraction ?? 0);
-    } else if (active) {
-      active.done();
-      active = undefined;
+    if (s.phase !== 'loading') return stop();
+    const fraction = s.fraction ?? 0;
+    if (active) return active.report(fraction);
+    if (waiting) {
+      waiting.fraction = fraction;
+      return;
     }
+    const w = {
+      name: s.name ?? 'model',
+      fraction,
+      timer: setTimeout(() => {
+        if (waiting !== w) return;
+        waiting = undefined;
+        active = open(models, w.name);
+        active.report(w.fraction);
+      }, SHOW_AFTER_MS),
+    };
+    waiting = w;
   });
-  return { dispose: () => { off(); active?.done(); } };
+  return { dispose: () => { off(); stop(); } };
 }
 
 function open(models: ModelStatusSource, name: string): { report(fraction: number): void; done(): void } {

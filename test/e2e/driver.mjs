@@ -265,7 +265,11 @@ async function main() {
 
   await check('c. Stop during a long generation stops within a second and returns to idle', async () => {
     // Answers are kept short (run.sh sets maxNewTokens) so the run stays fast; this one must be long.
+    // The settings editor writes after a debounce and each request carries the settings of its moment,
+    // so wait until the extension has seen the change before asking.
+    const changesBefore = (outputLog().match(/settings changed:/g) ?? []).length;
     await setSettingInUi('selfextend.maxNewTokens', 4096);
+    await waitFor('the extension to see the new maxNewTokens', async () => (outputLog().match(/settings changed:/g) ?? []).length > changesBefore, 15000);
     await openChatView();
     const n = answerCount() + 1;
     const before = await answers.count();
