@@ -68,16 +68,8 @@ export interface AnswerTimings {
 }
 
 /** One finished part summary of a long summary (streamed before the final summary; see 'summaryPart'). */
-export interface SummaryPart {
-  /** 0-based, of `count` parts. */
-  index: number;
-  count: number;
-  /** 1-based, inclusive lines of the summarized text. */
-  startLine: number;
-  endLine: number;
-  /** Model output: render inert (plain text). */
-  text: string;
-}
+import type { SummaryPart } from './core/chat/summarize';
+export type { SummaryPart };
 
 export type FinishKind = 'done' | 'length' | 'stopped' | 'context-full' | 'error';
 

@@ -26,11 +26,13 @@ export const LARGE_SUMMARY_PARTS = 20;
 
 /** A finished summary of one part of the text (first level: consecutive line ranges). */
 export interface SummaryPart {
-  /** 0-based. */
+  /** 0-based, of `count` parts. */
   index: number;
   count: number;
+  /** 1-based, inclusive lines of the summarized text. */
   startLine: number;
   endLine: number;
+  /** Model output: render inert (plain text). */
   text: string;
 }
 
