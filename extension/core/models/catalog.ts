@@ -4,6 +4,7 @@
 // If an upstream repository re-uploads a file, the digest no longer matches and the downloader says
 // so and removes the file rather than loading something unverified. Hugging Face also reports each
 // LFS file's SHA-256 in the `x-linked-etag` header, which the downloader checks as well.
+import type { ModelLayout } from '../../../gpu/engine/memory';
 
 export interface CatalogModel {
   id: string;
@@ -31,16 +32,8 @@ export interface CatalogModel {
   targetOn4GiB?: number;
 }
 
-/** Layer/head geometry of a catalogued model (its public config.json). */
-export interface CatalogLayout {
-  nLayers: number;
-  embeddingDim: number;
-  nHeads: number;
-  nKvHeads: number;
-  headDim: number;
-  ffnDim: number;
-  vocabSize: number;
-}
+/** Layer/head geometry of a catalogued model (its public config.json): the planner's layout less L. */
+export type CatalogLayout = Omit<ModelLayout, 'contextLength'>;
 
 /** The context the catalog's memory figures are stated for: the extension's default targetContext. */
 export const CATALOG_TARGET_CONTEXT = 16384;
