@@ -48,7 +48,7 @@ const CASES = [
 ];
 
 async function main(): Promise<void> {
-  const r = await esbuild.build({ absWorkingDir: root, entryPoints: ['test/browser/stream-bench-entry.ts'], bundle: true, write: false, platform: 'browser', format: 'iife', target: 'es2022', loader: { '.wgsl': 'text' }, logLevel: 'silent' });
+  const r = await esbuild.build({ absWorkingDir: root, entryPoints: ['test/browser/stream-render-entry.ts'], bundle: true, write: false, platform: 'browser', format: 'iife', target: 'es2022', loader: { '.wgsl': 'text' }, logLevel: 'silent' });
   const server = await startServer(r.outputFiles[0]!.text);
   const browser = await launch();
   const rows: { case: string; bytes: number; pieces: number; fullMs: number | null; incrementalMs: number; speedup: number | null }[] = [];
