@@ -100,6 +100,8 @@ export interface ChatTurn {
   meter?: ContextMeter;
   timings?: AnswerTimings;
   finish?: FinishKind;
+  /** Assistant turns: set when the prompt was not in the model's chat format, and why (AnswerResult.promptFallback). */
+  promptFallback?: string;
   error?: string;
   actions?: ErrorAction[];
   /** Summaries in parts: the part summaries, in order (shown collapsed once the final summary arrives). */
@@ -158,7 +160,8 @@ export type ExtensionMessage =
   | { type: 'token'; turnId: string; delta: string }
   /** A part summary of a long summary finished (before the final summary's tokens). */
   | { type: 'summaryPart'; turnId: string; part: SummaryPart }
-  | { type: 'answerEnd'; turnId: string; timings: AnswerTimings; finish: FinishKind }
+  /** `promptFallback`: the prompt was not in the model's chat format, and why (shown in the footer). */
+  | { type: 'answerEnd'; turnId: string; timings: AnswerTimings; finish: FinishKind; promptFallback?: string }
   | { type: 'error'; turnId?: string; message: string; actions: ErrorAction[] }
   | { type: 'progress'; phase: ProgressPhase; fraction?: number; detail?: string }
   | { type: 'model'; model: ModelStatus }

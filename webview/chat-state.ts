@@ -57,7 +57,7 @@ export function reduce(state: UiState, msg: ExtensionMessage): [UiState, Change]
     case 'summaryPart':
       return [updateTurn(state, msg.turnId, (t) => ({ ...t, parts: [...(t.parts ?? []).filter((p) => p.index !== msg.part.index), msg.part] })), { kind: 'turn', turnId: msg.turnId }];
     case 'answerEnd': {
-      const next = updateTurn(state, msg.turnId, (t) => ({ ...t, timings: msg.timings, finish: msg.finish }));
+      const next = updateTurn(state, msg.turnId, (t) => ({ ...t, timings: msg.timings, finish: msg.finish, ...(typeof msg.promptFallback === 'string' ? { promptFallback: msg.promptFallback } : {}) }));
       return [{ ...next, busy: false, streamingTurnId: undefined, progress: { phase: 'idle' } }, { kind: 'all' }];
     }
     case 'error': {

@@ -307,6 +307,8 @@ export class ChatView {
     if (turn.timings) {
       const foot = el('div', 'turn-footer', timingsLabel(turn.timings, turn.finish));
       art.append(foot);
+      // Never a silent change of prompt format (issue 10 point 4). Text only: the reason may quote the model file.
+      if (turn.promptFallback) art.append(el('div', 'turn-footer prompt-fallback', `Prompt format: ${turn.promptFallback}`));
     } else if (turn.finish === 'stopped') {
       art.append(el('div', 'turn-footer', 'stopped'));
     }

@@ -376,6 +376,9 @@ export class WorkerBackend implements AnswerBackend, ModelStatusSource {
         return;
       }
       case 'done':
+        // Never a silent change of prompt format (issue 10 point 4): one line in the log (the output
+        // channel, the CLI's stderr); the chat view also shows it in the answer's footer.
+        if (m.result.promptFallback !== undefined && this.pending.has(m.id)) this.deps.log(`prompt format: ${m.result.promptFallback}`);
         this.pending.get(m.id)?.resolve(m.result);
         return;
       case 'failed':

@@ -34,7 +34,11 @@ export interface WireError {
   message: string;
   code?: string;
   stack?: string;
+  /** The error's own plain fields (ChatTemplateError.templateName and .limit, WeightAllocationError.bytesNeeded …). */
+  fields?: Record<string, WireField>;
 }
+
+export type WireField = string | number | boolean | null;
 
 /**
  * A request without its AbortSignal (Stop crosses as a `cancel` message) and without callbacks: a
@@ -115,6 +119,8 @@ function need(ok: boolean, what: string): void {
 
 function checkError(e: unknown): void {
   need(isRec(e) && isStr(e.name) && isStr(e.message), 'error without name/message');
+  const f = (e as Rec).fields;
+  need(f === undefined || (isRec(f) && Object.values(f).every((v) => v === null || isStr(v) || typeof v === 'boolean' || isNum(v))), 'malformed error fields');
 }
 
 function checkSettings(s: unknown): void {
@@ -202,6 +208,7 @@ export function parseToHost(raw: unknown): ToHost {
       break;
     case 'done':
       need(isInt(m.id) && isRec(m.result) && isStr(m.result.finish) && isRec(m.result.timings), 'malformed result');
+      need((m.result as Rec).promptFallback === undefined || isStr((m.result as Rec).promptFallback), 'malformed prompt fallback');
       break;
     case 'failed':
       need(isInt(m.id), 'failure without id');

@@ -26,6 +26,11 @@ export interface AnswerResult {
   finish: FinishKind;
   /** What the CLI prints: the core's full report of an ask or a summary (plain data, crosses the worker boundary). */
   report?: { kind: 'ask'; ask: CoreAnswerResult } | { kind: 'summarize'; summary: SummaryResult };
+  /**
+   * Set when the prompt was not in the model's own chat format (no template, or one the renderer could
+   * not handle): why, in words. The backend logs it and the chat view shows it in the answer's footer.
+   */
+  promptFallback?: string;
 }
 
 export interface HistoryMessage {

@@ -422,7 +422,8 @@ export class ChatController {
       const finish = abort.signal.aborted && result.finish === 'done' ? 'stopped' : result.finish;
       answer.timings = result.timings;
       answer.finish = finish;
-      this.broadcast({ type: 'answerEnd', turnId: answer.id, timings: result.timings, finish });
+      if (result.promptFallback !== undefined) answer.promptFallback = result.promptFallback;
+      this.broadcast({ type: 'answerEnd', turnId: answer.id, timings: result.timings, finish, ...(answer.promptFallback !== undefined ? { promptFallback: answer.promptFallback } : {}) });
     } catch (e) {
       const err = describeError(e);
       if (!started) chat.turns.push(answer);

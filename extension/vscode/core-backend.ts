@@ -9,7 +9,7 @@ import { ChatSession, type AssistantProgress, type ChatTurn as CoreTurn, type Pr
 import { summarizeText } from '../core/chat/summarize';
 import { formatDuration, type SpeedEstimate } from '../core/chat/summary-progress';
 import { runGeneration } from '../core/chat/generation';
-import { encodeMessages, tokenCounter, userMessage } from '../core/chat/prompt';
+import { encodePrompt, tokenCounter, userMessage } from '../core/chat/prompt';
 import { RequestQueue } from '../core/chat/queue';
 import type { AssistantSettings } from '../core/chat/settings';
 import { resolveWindow, type ExtendedWindow } from '../core/chat/window';
@@ -238,7 +238,7 @@ export class CoreBackend implements AnswerBackend {
     );
     if (res.context.leftOut.count > 0) this.deps.log(`left out ${res.context.leftOut.count} files, e.g. ${res.context.leftOut.examples.join(', ')}`);
     if (res.context.skipped.total > 0) this.deps.log(`skipped ${res.context.skipped.total} files: ${Object.entries(res.context.skipped.byReason).map(([k, v]) => `${k} ${v?.count ?? 0}`).join(', ')}`);
-    return { finish: finishKind(res.finishReason), timings: this.timings(res, t0), report: { kind: 'ask', ask: res } };
+    return { finish: finishKind(res.finishReason), timings: this.timings(res, t0), report: { kind: 'ask', ask: res }, ...fallbackOf(res) };
   }
 
   private async summarize(model: Model, req: SummarizeRequest, ev: AnswerEvents, t0: number): Promise<AnswerResult> {
@@ -291,24 +291,30 @@ export class CoreBackend implements AnswerBackend {
         totalMs: Date.now() - t0, ...(res.plan.parts > 0 ? { summaryParts: { done: res.parts.length, total: res.plan.parts } } : {}),
       },
       report: { kind: 'summarize', summary: res },
+      ...fallbackOf(res),
     };
   }
 
   private async chat(model: Model, req: ChatCompletionRequest, ev: AnswerEvents, t0: number): Promise<AnswerResult> {
     const { settings, win } = this.window(model);
     return this.queue.run(async () => {
-      const tokens = encodeMessages(model, req.messages);
+      const { tokens, fallback } = encodePrompt(model, req.messages);
       if (tokens.length >= win.window) throw new Error(`The request needs ${tokens.length} tokens but the window is ${win.window} (${win.description}).`);
       const stats = await runGeneration(model, {
         tokens, selfExtend: win.params, settings, signal: req.signal,
         maxTokens: Math.min(req.maxTokens ?? settings.maxNewTokens, win.window - tokens.length),
         onToken: (t) => ev.token(t),
       });
-      return { finish: finishKind(stats.finishReason), timings: { ...this.timings(stats, t0) } };
+      return { finish: finishKind(stats.finishReason), timings: { ...this.timings(stats, t0) }, ...fallbackOf({ promptFallback: fallback }) };
     });
   }
 
   private timings(r: { promptTokens: number; cachedTokens: number; generatedTokens: number; ttftMs: number; decodeTps: number }, t0: number): AnswerTimings {
     return { promptTokens: r.promptTokens, cachedTokens: r.cachedTokens, generatedTokens: r.generatedTokens, ttftMs: r.ttftMs, decodeTps: r.decodeTps, totalMs: Date.now() - t0 };
   }
+}
+
+/** AnswerResult.promptFallback from a core result, absent (not undefined) when the model's format was used. */
+function fallbackOf(r: { promptFallback?: string }): { promptFallback?: string } {
+  return r.promptFallback !== undefined ? { promptFallback: r.promptFallback } : {};
 }

@@ -58,6 +58,7 @@ function parseTurn(v: unknown): ChatTurn | undefined {
       .map((p) => ({ index: p.index, count: p.count, startLine: p.startLine, endLine: p.endLine, text: p.text }));
   }
   if (typeof v.finish === 'string' && (FINISH as readonly string[]).includes(v.finish)) t.finish = v.finish as FinishKind;
+  if (typeof v.promptFallback === 'string') t.promptFallback = v.promptFallback;
   if (typeof v.error === 'string') t.error = v.error;
   if (Array.isArray(v.actions)) t.actions = v.actions.filter(isErrorAction);
   return t;

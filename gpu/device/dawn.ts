@@ -2,6 +2,9 @@
 // works from a CommonJS bundle in VS Code's extension host (Electron) and from Node.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { DawnNotFoundError, platformDir } from './errors';
+
+export { DawnNotFoundError };
 
 export interface DawnModule {
   create(options: string[]): GPU;
@@ -10,10 +13,6 @@ export interface DawnModule {
 
 let cached: DawnModule | undefined;
 
-function platformDir(): string {
-  const arch = process.platform === 'darwin' ? 'universal' : process.arch;
-  return `${process.platform}-${arch}`;
-}
 
 /** Candidate locations of dawn.node: beside the bundle (packaged .vsix), then the `webgpu` package. */
 export function dawnCandidates(): string[] {
@@ -30,16 +29,6 @@ export function dawnCandidates(): string[] {
   return out;
 }
 
-export class DawnNotFoundError extends Error {
-  constructor(tried: string[], cause?: unknown) {
-    super(
-      `WebGPU runtime (Dawn, dawn.node) for ${platformDir()} could not be loaded. Tried: ${tried.join(', ')}. ` +
-        `Reinstall the extension for your platform (the .vsix must match your OS and CPU), or run \`npm ci\` in a checkout.` +
-        (cause instanceof Error ? ` Cause: ${cause.message}` : ''),
-    );
-    this.name = 'DawnNotFoundError';
-  }
-}
 
 export function loadDawn(): DawnModule {
   if (cached) return cached;

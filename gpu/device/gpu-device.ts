@@ -1,5 +1,8 @@
 // Opens a WebGPU device with the adapter's real limits and the optional features we can use.
 import { loadDawn } from './dawn';
+import { DeviceRequestError, NoAdapterError } from './errors';
+
+export { DeviceRequestError, NoAdapterError };
 
 export type PowerPreference = 'high-performance' | 'low-power';
 
@@ -37,24 +40,6 @@ export interface GpuContext {
   lost: Promise<GPUDeviceLostInfo>;
 }
 
-export class NoAdapterError extends Error {
-  constructor(detail: string) {
-    super(
-      `No WebGPU adapter was found (${detail}). SelfExtend needs a GPU driver with Vulkan (Linux), Metal (macOS) ` +
-        `or Direct3D 12 (Windows). On Linux, install your GPU's Vulkan driver, or Mesa's CPU driver for a slow ` +
-        `fallback: \`apt-get install libvulkan1 mesa-vulkan-drivers\` (Debian bookworm: from bookworm-backports). ` +
-        `Check with \`vulkaninfo --summary\`.`,
-    );
-    this.name = 'NoAdapterError';
-  }
-}
-
-export class DeviceRequestError extends Error {
-  constructor(cause: unknown) {
-    super(`The GPU adapter refused to create a device: ${cause instanceof Error ? cause.message : String(cause)}. Close other GPU-heavy programs and try again, or update your GPU driver.`);
-    this.name = 'DeviceRequestError';
-  }
-}
 
 let gpuSingleton: GPU | undefined;
 

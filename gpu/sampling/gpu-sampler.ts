@@ -1,6 +1,9 @@
 // Records token selection after the logits kernel so a decode step reads back a single u32.
 import src from './sampling.wgsl';
 import { f32bits, getPipeline, grid2d } from '../kernels/common';
+import { NonFiniteLogitsError } from './errors';
+
+export { NonFiniteLogitsError };
 
 /** Fully resolved sampling parameters (see resolveSampling for defaults). */
 export interface SamplingParams {
@@ -47,16 +50,6 @@ const PER_WG = 4096; // logits per argmaxPartial workgroup (matches the shader)
 const MAX_PENALTY_IDS = 4096;
 const LAYOUT: GPUBufferBindingType[] = ['uniform', 'storage', 'storage', 'read-only-storage'];
 
-/** The logits the sampler was given hold NaN or infinity: the model's weights (or their decoding) are broken. */
-export class NonFiniteLogitsError extends Error {
-  constructor() {
-    super(
-      'The model produced non-finite logits (NaN or infinity), so its output would be garbage. The model file is probably ' +
-        'corrupt or holds NaN/infinite weights: download it again, or try another quantization of the model.',
-    );
-    this.name = 'NonFiniteLogitsError';
-  }
-}
 
 interface SamplerPipelines {
   penalize: GPUComputePipeline;

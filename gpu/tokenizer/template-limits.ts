@@ -25,22 +25,8 @@ export interface TemplateLimits {
   maxOutputChars?: number;
 }
 
-export type TemplateLimitKind = 'time' | 'output' | 'items' | 'depth' | 'source';
-
-/**
- * A chat template failed: it could not be parsed, raised an error, or exceeded a limit. The message
- * names the template and says what the user can do; `limit` says which limit, when one was exceeded.
- */
-export class ChatTemplateError extends Error {
-  override readonly name = 'ChatTemplateError';
-  constructor(
-    message: string,
-    readonly templateName: string,
-    readonly limit?: TemplateLimitKind,
-  ) {
-    super(message);
-  }
-}
+export { ChatTemplateError, type TemplateLimitKind } from './template-errors';
+import { ChatTemplateError, type TemplateLimitKind } from './template-errors';
 
 /** Internal: thrown inside the interpreter, turned into a ChatTemplateError with the template's name. */
 export class LimitExceeded extends Error {

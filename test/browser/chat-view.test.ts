@@ -202,6 +202,21 @@ describe('chat view (issue 14) in headless Chromium', function () {
     assert.equal(await w.page.locator('.progress').getAttribute('class'), 'progress indeterminate');
   });
 
+  it("shows in the answer's footer, as text, that the prompt was not in the model's chat format (issue 10 point 4)", async function () {
+    w = await openWebview(browser, server);
+    const why = 'the template of <b>m.gguf</b> failed <img src=x onerror=window.__pwned=1> — the prompt is a plain "User: / Assistant:" transcript instead';
+    const [u, s, t] = exchange(1, 'q', 'Answer.');
+    await w.send({ type: 'state', state: viewState() }, u!, s!, t!, { type: 'answerEnd', turnId: 'a1', timings: TIMINGS, finish: 'done', promptFallback: why });
+    await w.frames();
+    assert.equal(await w.page.locator('article.turn.assistant .prompt-fallback').innerText(), `Prompt format: ${why}`);
+    assert.equal(await w.page.locator('article.turn.assistant .prompt-fallback *').count(), 0, 'text only');
+    assert.equal(await w.page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned), undefined);
+    // An answer in the model's own format has no such line.
+    await w.send(...exchange(2, 'q2', 'Two.'));
+    await w.frames();
+    assert.equal(await w.page.locator('article.turn.assistant .prompt-fallback').count(), 1);
+  });
+
   it('streams incrementally: finished blocks and an open code block are kept, not re-rendered', async function () {
     w = await openWebview(browser, server);
     await w.send({ type: 'state', state: viewState() }, ...exchange(1, 'q', 'First paragraph.\n\n').slice(0, 3));

@@ -14,7 +14,7 @@ import type { SkipSummary } from '../workspace/skip-report';
 import { gatherExcerpts, gatherRepository, type EditorContext, type GatherProgress, type RepositoryContext } from '../context/gather';
 import { rerenderContext } from '../context/refresh';
 import { throwIfAborted } from '../util/abort';
-import { encodeMessages, systemMessage, tokenCounter, userMessage, SYSTEM_PROMPT } from './prompt';
+import { encodePrompt, systemMessage, tokenCounter, userMessage, SYSTEM_PROMPT } from './prompt';
 import { runGeneration } from './generation';
 import { RequestQueue } from './queue';
 import type { AssistantSettings } from './settings';
@@ -89,6 +89,8 @@ export interface AnswerResult {
   finishReason: FinishReason;
   /** History turns dropped from this prompt to make room (oldest first). */
   droppedTurns: number;
+  /** Set when the prompt is not in the model's chat format: why, in words (EncodedPrompt.fallback). */
+  promptFallback?: string;
 }
 
 export interface ChatSessionDeps {
@@ -175,6 +177,7 @@ export class ChatSession {
     // with a smaller budget covers template overhead beyond the estimate.
     let context: RepositoryContext | null = null;
     let tokens: number[] = [];
+    let promptFallback: string | undefined;
     let first = 0;
     let cut = 0;
     let extra: { text: string; files: string[] } | null = null;
@@ -218,7 +221,7 @@ export class ChatSession {
         const messages: ChatMessage[] = [sys];
         for (const t of this.turns.slice(first)) messages.push({ role: 'user', content: t.user }, { role: 'assistant', content: t.answer });
         messages.push(extra ? { role: 'user', content: `Additional excerpts for this question:\n${extra.text}\n${user.content}` } : user);
-        tokens = encodeMessages(model, messages);
+        ({ tokens, fallback: promptFallback } = encodePrompt(model, messages));
         if (tokens.length <= win.window - answerReserve || first >= this.turns.length) break;
         first++;
       }
@@ -266,6 +269,7 @@ export class ChatSession {
       answer: stats.text, files, partialFiles, context: report,
       promptTokens: stats.promptTokens, cachedTokens: stats.cachedTokens, generatedTokens: stats.generatedTokens, window: win,
       ttftMs: stats.ttftMs, prefillTps: stats.prefillTps, decodeTps: stats.decodeTps, finishReason: stats.finishReason, droppedTurns: first,
+      ...(promptFallback !== undefined ? { promptFallback } : {}),
     };
   }
 }

@@ -9,7 +9,7 @@ import type { ChatMessage } from '../../../gpu/tokenizer/types';
 import { languageOf, fenceFor } from '../context/language';
 import { displayName } from '../workspace/names';
 import { isCancellation, throwIfAborted } from '../util/abort';
-import { encodeMessages, tokenCounter } from './prompt';
+import { encodePrompt, tokenCounter } from './prompt';
 import { runGeneration, type GenerationStats } from './generation';
 import { RequestQueue } from './queue';
 import type { AssistantSettings } from './settings';
@@ -92,6 +92,8 @@ export interface SummaryResult {
   /** Over every request of this summary. */
   totals: SummaryTotals;
   window: ExtendedWindow;
+  /** Set when a request's prompt was not in the model's chat format: why, in words (EncodedPrompt.fallback). */
+  promptFallback?: string;
 }
 
 export interface SummaryTotals {
@@ -218,6 +220,7 @@ export async function summarizeText(
     let prefillS = 0;
     let requests = 0;
     let level = 0;
+    let promptFallback: string | undefined;
     const elapsed = (): number => (opts.now ?? Date.now)() - t0;
     const result = (finishReason: SummaryResult['finishReason'], final?: GenerationStats): SummaryResult => {
       totals.decodeTps = decodeS > 0 ? totals.generatedTokens / decodeS : 0;
@@ -226,7 +229,7 @@ export async function summarizeText(
       return {
         summary: final?.text.trim() ?? '', finishReason, parts, plan, requests, levels: level, inputTokens,
         promptTokens: final?.promptTokens ?? 0, cachedTokens: final?.cachedTokens ?? 0, ttftMs: final?.ttftMs ?? 0, decodeTps: final?.decodeTps ?? 0,
-        totals, window: win,
+        totals, window: win, ...(promptFallback !== undefined ? { promptFallback } : {}),
       };
     };
 
@@ -239,7 +242,9 @@ export async function summarizeText(
     const ask = async (content: string, maxTokens: number, stage: 'part' | 'condense' | 'final'): Promise<GenerationStats> => {
       throwIfAborted(opts.signal);
       const messages: ChatMessage[] = [{ role: 'system', content: SYSTEM }, { role: 'user', content }];
-      const tokens = encodeMessages(model, messages);
+      const encoded = encodePrompt(model, messages);
+      const tokens = encoded.tokens;
+      promptFallback ??= encoded.fallback;
       requests++;
       tracker.start(stage, tokens.length);
       const final = stage === 'final';

@@ -27,6 +27,9 @@
 // is why their row length must be a multiple of 4 or 8.
 import { GGMLType, GGML_BLOCK } from '../../gguf/types';
 import { typeName } from '../../quant/layout';
+import { UnsupportedWeightError } from './errors';
+
+export { UnsupportedWeightError };
 
 export interface GpuTypeLayout {
   type: GGMLType;
@@ -59,12 +62,6 @@ export const GPU_LAYOUT: Readonly<Record<GGMLType, GpuTypeLayout>> = {
   [GGMLType.Q6_K]: L(GGMLType.Q6_K, 256, 210, 52, 0, true, 8),
 };
 
-export class UnsupportedWeightError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UnsupportedWeightError';
-  }
-}
 
 export function gpuLayout(type: number): GpuTypeLayout {
   const l = (GPU_LAYOUT as Record<number, GpuTypeLayout | undefined>)[type];

@@ -6,6 +6,9 @@ import type { GGMLType } from '../../gguf/types';
 import type { GpuContext } from '../../device/gpu-device';
 import { typeName } from '../../quant/layout';
 import { blocksPerRow, chunkSections, gpuBytesPerRow, gpuLayout, repackBlocks, type GpuTypeLayout } from './layout';
+import { WeightAllocationError } from './errors';
+
+export { WeightAllocationError };
 
 export interface WeightInfo {
   name: string;
@@ -48,15 +51,6 @@ export interface UploadOptions {
   pieceBytes?: number;
 }
 
-export class WeightAllocationError extends Error {
-  constructor(
-    message: string,
-    readonly bytesNeeded: number,
-  ) {
-    super(message);
-    this.name = 'WeightAllocationError';
-  }
-}
 
 function abortError(signal: AbortSignal): Error {
   const r: unknown = signal.reason;

@@ -7,14 +7,21 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as esbuild from 'esbuild';
 import { WorkerBackend, type WorkerBackendDeps } from '../../../extension/backend/client';
-import { fromWire, toWire, BackendCrashedError } from '../../../extension/backend/errors';
+import { fromWire, toWire, BackendCrashedError, RemoteError } from '../../../extension/backend/errors';
+import { ChatTemplateError } from '../../../gpu/tokenizer/template-errors';
+import { NonFiniteLogitsError } from '../../../gpu/sampling/errors';
+import { DawnNotFoundError, DeviceRequestError, NoAdapterError } from '../../../gpu/device/errors';
+import { UnsupportedWeightError, WeightAllocationError } from '../../../gpu/kernels/linear/errors';
+import { DeviceLostError, ModelDisposedError, OutOfMemoryError } from '../../../gpu/engine/errors';
+import { SelfExtendParamsError } from '../../../gpu/attention/params';
+import { GlobLimitError } from '../../../extension/core/workspace/glob';
 import { parseToHost, parseToWorker, ProtocolError, type WireRequest } from '../../../extension/backend/protocol';
 import { DEFAULT_SETTINGS, normalizeSettings, type AssistantSettings } from '../../../extension/core/chat';
 import { NodeFileSource } from '../../../extension/core/workspace';
 import { SkipReport } from '../../../extension/core/workspace/skip-report';
 import type { FileSource } from '../../../extension/core/workspace/types';
 import { CancelledError, isCancellation } from '../../../extension/core/util/abort';
-import type { AnswerEvents, AnswerRequest } from '../../../extension/vscode/answer-backend';
+import type { AnswerEvents, AnswerRequest, AnswerResult } from '../../../extension/vscode/answer-backend';
 import { GGUFError } from '../../../gpu/gguf/errors';
 import { writeSyntheticModel } from '../../../gpu/model/synthetic';
 import { meta } from '../../../gpu/gguf/writer';
@@ -31,6 +38,52 @@ describe('backend boundary: messages and errors', () => {
     assert.throws(() => parseToHost({ type: 'failed', id: 1, error: { message: 3 } }), ProtocolError);
     assert.equal(parseToHost({ type: 'token', id: 2, text: 'x' }).type, 'token');
     assert.equal(parseToWorker({ type: 'cancel', id: 2 }).type, 'cancel');
+  });
+
+  it('carries a prompt-format fallback across the boundary and rejects a malformed one', () => {
+    const done = { type: 'done', id: 1, result: { finish: 'done', timings: {}, promptFallback: 'the model has no chat template' } };
+    const m = parseToHost(done);
+    assert.equal(m.type === 'done' && m.result.promptFallback, 'the model has no chat template');
+    assert.throws(() => parseToHost({ ...done, result: { ...done.result, promptFallback: 3 } }), ProtocolError);
+  });
+
+  it('recreates engine errors host-side as the same classes with their fields', () => {
+    const wire = (e: Error) => parseToHost({ type: 'failed', id: 1, error: JSON.parse(JSON.stringify(toWire(e))) as unknown });
+    const back = (e: Error): Error => {
+      const m = wire(e);
+      assert.equal(m.type, 'failed');
+      return fromWire((m as Extract<typeof m, { type: 'failed' }>).error);
+    };
+    const t = back(new ChatTemplateError('the template of qwen.gguf took over 2 s', 'qwen.gguf', 'time'));
+    assert.ok(t instanceof ChatTemplateError);
+    assert.equal(t.name, 'ChatTemplateError');
+    assert.equal(t.message, 'the template of qwen.gguf took over 2 s');
+    assert.equal(t.templateName, 'qwen.gguf');
+    assert.equal(t.limit, 'time');
+    const noLimit = back(new ChatTemplateError('parse error', 'x.gguf'));
+    assert.ok(noLimit instanceof ChatTemplateError && noLimit.limit === undefined && noLimit.templateName === 'x.gguf');
+    const nf = back(new NonFiniteLogitsError());
+    assert.ok(nf instanceof NonFiniteLogitsError);
+    assert.equal(nf.name, 'NonFiniteLogitsError');
+    assert.match(nf.message, /non-finite logits/);
+    const wa = back(new WeightAllocationError('no room', 123456789));
+    assert.ok(wa instanceof WeightAllocationError && wa.bytesNeeded === 123456789);
+    for (const e of [new UnsupportedWeightError('Q2_K'), new NoAdapterError('none'), new DeviceRequestError(new Error('lost')), new DawnNotFoundError(['/x']), new GlobLimitError('too long'),
+      new DeviceLostError('reset'), new OutOfMemoryError('oom'), new ModelDisposedError(), new SelfExtendParamsError('W')]) {
+      const r = back(e);
+      assert.equal(Object.getPrototypeOf(r), Object.getPrototypeOf(e), e.name);
+      assert.equal(r.name, e.name);
+      assert.equal(r.message, e.message);
+    }
+    // Unknown classes keep their name and plain fields; fields that are not plain data never cross.
+    const odd = Object.assign(new Error('m'), { name: 'WeirdError', status: 404, retry: false, nested: { a: 1 }, fn: () => 1 });
+    const r = back(odd) as Error & Record<string, unknown>;
+    assert.ok(r instanceof RemoteError);
+    assert.deepEqual([r.name, r.status, r.retry, r.nested, r.fn], ['WeirdError', 404, false, undefined, undefined]);
+    assert.throws(() => parseToHost({ type: 'failed', id: 1, error: { name: 'E', message: 'm', fields: { a: { b: 1 } } } }), ProtocolError);
+    // A field cannot replace the message, name or stack.
+    const forged = fromWire({ name: 'ChatTemplateError', message: 'real', fields: { message: 'forged', name: 'X', stack: 's', templateName: 't' } });
+    assert.deepEqual([forged.message, forged.name, (forged as ChatTemplateError).templateName], ['real', 'ChatTemplateError', 't']);
   });
 
   it('recreates the same error classes host-side (name, message, code)', () => {
@@ -125,7 +178,7 @@ describe('backend worker on the real engine (passkey-char-128.gguf)', function (
   type StopAt = (phase: string, detail: string | undefined, tokens: number) => boolean;
   /** Runs one request; `stopAt` says when to press Stop. Returns how it ended and how long Stop took. */
   let stall: () => void = () => undefined;
-  async function run(req: WireRequest, stopAt?: StopAt): Promise<{ outcome: string; stopMs: number; text: string; error?: Error }> {
+  async function run(req: WireRequest, stopAt?: StopAt): Promise<{ outcome: string; stopMs: number; text: string; error?: Error; result?: AnswerResult }> {
     const abort = new AbortController();
     let stoppedAt = 0;
     let tokens = 0;
@@ -148,7 +201,7 @@ describe('backend worker on the real engine (passkey-char-128.gguf)', function (
     };
     try {
       const r = await backend.answer({ ...req, signal: abort.signal } as AnswerRequest, events);
-      return { outcome: r.finish, stopMs: stoppedAt ? Date.now() - stoppedAt : 0, text };
+      return { outcome: r.finish, stopMs: stoppedAt ? Date.now() - stoppedAt : 0, text, result: r };
     } catch (e) {
       return { outcome: isCancellation(e) ? 'cancelled' : 'failed', stopMs: stoppedAt ? Date.now() - stoppedAt : 0, text, error: e as Error };
     }
@@ -161,8 +214,13 @@ describe('backend worker on the real engine (passkey-char-128.gguf)', function (
   }
 
   it('answers through the worker: context, streamed tokens, a report', async () => {
+    logs.length = 0;
     const r = await run(ask());
     assert.equal(r.outcome, 'length', r.error?.stack);
+    // The passkey model has no chat template: the plain transcript that stands in is said, never silent
+    // (issue 10 point 4): in the result that crosses the boundary (the chat view's footer) and in the log.
+    assert.match(r.result?.promptFallback ?? '', /no chat template/);
+    assert.equal(logs.filter((l) => l.startsWith('prompt format: ') && l.includes('no chat template')).length, 1, logs.join('\n'));
     assert.equal(backend.loadedModel()?.contextLength, 128);
     // The passkey model has (about) one token per character; the pre-load estimate would say 2.
     assert.ok((await backend.countTokens('abcdefgh')) >= 8, 'counted by the model in the worker, not estimated');

@@ -49,6 +49,14 @@ describe('extension/core/chat: long summaries', () => {
     assert.equal(next, 401);
   });
 
+  it("reports when the prompts are not in the model's chat format, and not otherwise (issue 10 point 4)", async () => {
+    const noTemplate = new FakeModel(1024, 8192, false);
+    const r = await summarizeText(noTemplate, plain, { text: 'one short line', label: 'a.txt' });
+    assert.match(r.promptFallback ?? '', /no chat template/);
+    const withTemplate = await summarizeText(new FakeModel(1024, 8192), plain, { text: 'one short line', label: 'a.txt' });
+    assert.equal(withTemplate.promptFallback, undefined);
+  });
+
   it('with automatic G, widens the window up to the KV capacity so a long text fits one request', () => {
     const s = settings({}, { enabled: true, groupSize: 0, targetContext: 2048 });
     const narrow = summaryWindow(s, 512, 16384, 1000);

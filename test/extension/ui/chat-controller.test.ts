@@ -14,7 +14,7 @@ const timings = { promptTokens: 100, cachedTokens: 0, generatedTokens: 3, ttftMs
 /** Streams the given tokens; if `hang`, waits for abort after the first token like a long generation. */
 class FakeBackend implements AnswerBackend {
   requests: AnswerRequest[] = [];
-  constructor(private readonly script: { tokens: string[]; hang?: boolean; fail?: Error }) {}
+  constructor(private readonly script: { tokens: string[]; hang?: boolean; fail?: Error; promptFallback?: string }) {}
   modelInfo() { return undefined; }
   countTokens(text: string) { return text.length; }
   async answer(req: AnswerRequest, ev: AnswerEvents): Promise<AnswerResult> {
@@ -27,7 +27,7 @@ class FakeBackend implements AnswerBackend {
       await new Promise<void>((resolve) => req.signal.addEventListener('abort', () => resolve(), { once: true }));
       return { timings, finish: 'stopped' };
     }
-    return { timings, finish: 'done' };
+    return { timings, finish: 'done', ...(this.script.promptFallback ? { promptFallback: this.script.promptFallback } : {}) };
   }
 }
 
@@ -45,6 +45,21 @@ describe('extension/vscode ChatController', () => {
     ctrl.attach((m) => msgs.push(m));
     return { ctrl, msgs };
   }
+
+  it("says when the prompt was not in the model's chat format: answerEnd, the saved turn (issue 10 point 4)", async () => {
+    const done: CompletedAnswer[] = [];
+    const why = 'the model has no chat template; the prompt is a plain "User: / Assistant:" transcript';
+    const { ctrl, msgs } = make(new FakeBackend({ tokens: ['ok'], promptFallback: why }), { done });
+    await ctrl.handle({ type: 'ask', text: 'q' });
+    const end = msgs.find((m) => m.type === 'answerEnd');
+    assert.ok(end && end.type === 'answerEnd');
+    assert.equal(end.promptFallback, why);
+    assert.equal(done[0]?.turn.promptFallback, why);
+    const plain = make(new FakeBackend({ tokens: ['ok'] }));
+    await plain.ctrl.handle({ type: 'ask', text: 'q' });
+    const end2 = plain.msgs.find((m) => m.type === 'answerEnd');
+    assert.ok(end2 && end2.type === 'answerEnd' && !('promptFallback' in end2), 'absent when the model\'s own format was used');
+  });
 
   it('streams an answer to the views and persists the chat', async () => {
     const done: CompletedAnswer[] = [];

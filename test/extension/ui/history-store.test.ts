@@ -56,12 +56,14 @@ describe('extension/vscode HistoryStore', () => {
     const parsed = parseStoredChat({ version: 1, id: 'c', updatedAt: 5, turns: [
       { id: 'u', role: 'user', text: 'hi', extra: 1 },
       { id: 'x', role: 'system', text: 'nope' },
-      { id: 'a', role: 'assistant', text: 'yo', chips: [{ path: 'a.ts' }, { nope: 1 }], actions: ['selectModel', 'rm -rf'], finish: 'weird', meter: { usedTokens: 'lots' } },
+      { id: 'a', role: 'assistant', text: 'yo', chips: [{ path: 'a.ts' }, { nope: 1 }], actions: ['selectModel', 'rm -rf'], finish: 'weird', meter: { usedTokens: 'lots' }, promptFallback: 7 },
+      { id: 'b', role: 'assistant', text: 'ok', promptFallback: 'the model has no chat template' },
     ] });
     assert.ok(parsed);
-    assert.equal(parsed.turns.length, 2);
+    assert.equal(parsed.turns.length, 3);
     assert.deepEqual(parsed.turns[0], { id: 'u', role: 'user', text: 'hi' });
     assert.deepEqual(parsed.turns[1], { id: 'a', role: 'assistant', text: 'yo', chips: [{ path: 'a.ts' }], actions: ['selectModel'] });
+    assert.deepEqual(parsed.turns[2], { id: 'b', role: 'assistant', text: 'ok', promptFallback: 'the model has no chat template' });
     assert.equal(parsed.title, 'hi');
   });
   it('makes unique ids and short titles', async () => {
