@@ -194,7 +194,9 @@ export type WebviewMessage =
   | { type: 'selectModel' }
   | { type: 'downloadModel'; modelId?: string }
   | { type: 'openSettings'; query?: string }
-  | { type: 'showStatus' };
+  | { type: 'showStatus' }
+  /** The webview's window gained or lost keyboard focus (drives the `selfextend.chatFocused` context key). */
+  | { type: 'focusChanged'; focused: boolean };
 
 export type WebviewMessageType = WebviewMessage['type'];
 
@@ -343,6 +345,8 @@ export function parseWebviewMessage(raw: unknown): WebviewMessage | ProtocolErro
       const modelId = id(raw, 'modelId', MODEL_ID_PATTERN);
       return modelId instanceof ProtocolError ? modelId : { type, modelId };
     }
+    case 'focusChanged':
+      return typeof raw.focused === 'boolean' ? { type, focused: raw.focused } : new ProtocolError("'focused' must be a boolean");
     case 'openSettings': {
       const query = optStr(raw, 'query', LIMITS.settingsQueryChars);
       if (query instanceof ProtocolError) return query;

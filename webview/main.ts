@@ -43,7 +43,11 @@ api.postMessage({ type: 'ready' });
 view.focusInput();
 
 // When the view itself receives focus (a keyboard shortcut, the view's focus command, a click on its
-// title) and nothing inside it holds focus, the caret goes to the question box.
+// title) and nothing inside it holds focus, the caret goes to the question box. The host is told about
+// focus either way: keybindings for the chat (New Chat) are bound to its `selfextend.chatFocused` key.
 window.addEventListener('focus', () => {
   if (document.activeElement === null || document.activeElement === document.body) view.focusInput();
+  api.postMessage({ type: 'focusChanged', focused: true });
 });
+window.addEventListener('blur', () => api.postMessage({ type: 'focusChanged', focused: false }));
+if (document.hasFocus()) api.postMessage({ type: 'focusChanged', focused: true });

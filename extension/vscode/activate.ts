@@ -7,6 +7,7 @@ import type { ErrorAction } from '../protocol';
 import { ERROR_ACTION_LABELS } from '../protocol';
 import { ChatController } from './chat-controller';
 import { ChatViewProvider, CHAT_VIEW_ID, openChatPanel } from './chat-webview';
+import { ChatFocusContext, CHAT_FOCUSED_CONTEXT } from './chat-focus';
 import { registerCommands, selectionLines } from './commands';
 import { WorkerBackend } from '../backend/client';
 import { answerMarker, writeAnswerMarker, writeMarker } from './e2e-markers';
@@ -199,7 +200,12 @@ function activateInner(context: vscode.ExtensionContext, log: OutputLog): void {
   shutdown = ending;
   context.subscriptions.push({ dispose: () => void ending.dispose() });
 
-  const provider = new ChatViewProvider(context.extensionUri, controller, (l) => log.line(l));
+  // `selfextend.chatFocused` (keybindings for the chat itself, e.g. New Chat) follows the webviews' focus.
+  const chatFocus = new ChatFocusContext(
+    (focused) => vscode.commands.executeCommand('setContext', CHAT_FOCUSED_CONTEXT, focused),
+    (focused) => writeMarker('chat-focus.json', { focused, time: Date.now() }),
+  );
+  const provider = new ChatViewProvider(context.extensionUri, controller, chatFocus, (l) => log.line(l));
   context.subscriptions.push(provider, vscode.window.registerWebviewViewProvider(CHAT_VIEW_ID, provider, { webviewOptions: { retainContextWhenHidden: true } }));
 
   const guard = async (name: string, body: () => Promise<void>): Promise<void> => {
@@ -213,7 +219,7 @@ function activateInner(context: vscode.ExtensionContext, log: OutputLog): void {
     }
   };
   context.subscriptions.push(
-    ...registerCommands({ controller, host, fileSource, openPanel: () => void openChatPanel(context.extensionUri, controller, (l) => log.line(l)), guard }),
+    ...registerCommands({ controller, host, fileSource, openPanel: () => void openChatPanel(context.extensionUri, controller, chatFocus, (l) => log.line(l)), guard }),
   );
 
   // ---- the editor's file and selection, offered in the composer before sending ----

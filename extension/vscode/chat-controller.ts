@@ -230,6 +230,8 @@ export class ChatController {
           return await this.openChat(msg.chatId);
         case 'deleteChat':
           return await this.deleteChat(msg.chatId);
+        case 'focusChanged':
+          return; // the webview glue sets the selfextend.chatFocused context key; nothing in the conversation changes
         default:
           return await this.deps.hostAction(msg);
       }

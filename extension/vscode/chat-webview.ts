@@ -6,6 +6,7 @@ import { parseWebviewMessage, ProtocolError, type ExtensionMessage } from '../pr
 import type { ChatController } from './chat-controller';
 import { makeNonce, renderWebviewHtml } from './webview-html';
 import { writeMarker } from './e2e-markers';
+import type { ChatFocusContext } from './chat-focus';
 
 export const CHAT_VIEW_ID = 'selfextend.chatView';
 export const CHAT_PANEL_TYPE = 'selfextend.chatPanel';
@@ -15,7 +16,7 @@ function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions {
 }
 
 /** Wires one webview to the controller; returns a disposable that detaches it. */
-function connect(webview: vscode.Webview, extensionUri: vscode.Uri, controller: ChatController, log: (l: string) => void): vscode.Disposable {
+function connect(webview: vscode.Webview, extensionUri: vscode.Uri, controller: ChatController, focus: ChatFocusContext, log: (l: string) => void): vscode.Disposable {
   webview.options = webviewOptions(extensionUri);
   const dist = vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
   webview.html = renderWebviewHtml({
@@ -33,21 +34,28 @@ function connect(webview: vscode.Webview, extensionUri: vscode.Uri, controller: 
       return;
     }
     if (msg.type === 'ready') writeMarker('view-ready.json', { time: Date.now() });
+    // Focus is VS Code's business (a context key for keybindings), not the conversation's.
+    if (msg.type === 'focusChanged') return void focus.update(webview, msg.focused);
     void controller.handle(msg);
   });
-  return { dispose: () => { detach(); sub.dispose(); } };
+  return { dispose: () => { detach(); sub.dispose(); void focus.forget(webview); } };
 }
 
 export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disposable {
   private view: vscode.WebviewView | undefined;
   private connection: vscode.Disposable | undefined;
 
-  constructor(private readonly extensionUri: vscode.Uri, private readonly controller: ChatController, private readonly log: (l: string) => void) {}
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly controller: ChatController,
+    private readonly focus: ChatFocusContext,
+    private readonly log: (l: string) => void,
+  ) {}
 
   resolveWebviewView(view: vscode.WebviewView): void {
     this.connection?.dispose();
     this.view = view;
-    this.connection = connect(view.webview, this.extensionUri, this.controller, this.log);
+    this.connection = connect(view.webview, this.extensionUri, this.controller, this.focus, this.log);
     view.onDidDispose(() => {
       this.connection?.dispose();
       this.connection = undefined;
@@ -65,13 +73,13 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
 }
 
 /** Opens the chat as an editor tab (same conversation as the sidebar). */
-export function openChatPanel(extensionUri: vscode.Uri, controller: ChatController, log: (l: string) => void): vscode.WebviewPanel {
+export function openChatPanel(extensionUri: vscode.Uri, controller: ChatController, focus: ChatFocusContext, log: (l: string) => void): vscode.WebviewPanel {
   const panel = vscode.window.createWebviewPanel(CHAT_PANEL_TYPE, 'SelfExtend Chat', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false }, {
     ...webviewOptions(extensionUri),
     retainContextWhenHidden: true,
   });
   panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'chat.svg');
-  const connection = connect(panel.webview, extensionUri, controller, log);
+  const connection = connect(panel.webview, extensionUri, controller, focus, log);
   panel.onDidDispose(() => connection.dispose());
   return panel;
 }

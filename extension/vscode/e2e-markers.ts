@@ -3,6 +3,8 @@
 // JSON files there that a driver can wait for:
 //   activated.json          {time, version}                     once activation finished
 //   view-ready.json         {time}                              each time a chat view posts 'ready'
+//   chat-focus.json         {focused, time}                     each time the selfextend.chatFocused context
+//                           key changed (written after VS Code has it, so a keybinding pressed next sees it)
 //   answer-<n>.json         {kind, files, group, window, text, finish, error?, chatId}
 //                           after the n-th answer (1-based, per extension-host session) completed,
 //                           stopped or failed; `files` are the context chip paths, group/window the G/W used.

@@ -206,6 +206,17 @@ describe('webview in headless Chromium', function () {
       assert.deepEqual((await w.posted()).filter((m) => m.type === 'stop'), [{ type: 'stop' }], 'Escape stops generation');
     });
 
+    it("tells the host when its window gains and loses focus (the chat's keybindings depend on it)", async function () {
+      w = await openWebview(browser, server);
+      await w.send({ type: 'state', state: viewState() });
+      await w.page.evaluate(() => {
+        window.dispatchEvent(new FocusEvent('blur'));
+        window.dispatchEvent(new FocusEvent('focus'));
+      });
+      const focus = (await w.posted()).filter((m) => m.type === 'focusChanged');
+      assert.deepEqual(focus.slice(-2), [{ type: 'focusChanged', focused: false }, { type: 'focusChanged', focused: true }]);
+    });
+
     it('reaches chips, the meter and code-block buttons with Tab and activates them with Enter/Space', async function () {
       w = await openWebview(browser, server);
       await w.send({ type: 'state', state: viewState() }, ...exchange(1, 'q', ['See:\n\n```js\nlet a = 1;\n```\n']));

@@ -28,6 +28,12 @@ describe('extension/protocol parseWebviewMessage', () => {
     assert.deepEqual(ok({ type: 'downloadModel', modelId: 'qwen2.5-coder-1.5b-instruct-q4_k_m' }), { type: 'downloadModel', modelId: 'qwen2.5-coder-1.5b-instruct-q4_k_m' });
     assert.deepEqual(ok({ type: 'openSettings' }), { type: 'openSettings' });
     assert.deepEqual(ok({ type: 'openSettings', query: 'selfextend.groupSize' }), { type: 'openSettings', query: 'selfextend.groupSize' });
+    assert.deepEqual(ok({ type: 'focusChanged', focused: true }), { type: 'focusChanged', focused: true });
+    assert.deepEqual(ok({ type: 'focusChanged', focused: false, extra: 1 }), { type: 'focusChanged', focused: false });
+  });
+  it('rejects a focusChanged without a boolean', () => {
+    bad({ type: 'focusChanged' }, /'focused' must be a boolean/);
+    bad({ type: 'focusChanged', focused: 'yes' }, /'focused' must be a boolean/);
   });
   it('rejects non-objects and unknown types', () => {
     bad(null, /object/);
