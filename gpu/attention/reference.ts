@@ -4,6 +4,9 @@
 import type { RopeConfig } from '../model/types';
 import type { SelfExtendParams } from './types';
 import { ropeFrequencies, ropeRotateF64 } from './rope';
+import { quantize } from '../quant/quantize';
+import { dequantize } from '../quant/dequantize';
+import { GGMLType } from '../gguf/types';
 
 export interface ReferenceAttentionInput {
   /** [nQ, nHeads*headDim] un-rotated queries at positions startPos .. startPos+nQ-1. */
@@ -21,6 +24,20 @@ export interface ReferenceAttentionInput {
   se: SelfExtendParams;
   /** Tests only: false drops the W − ⌊W/G⌋ shift, to show a test tells the wrong formula apart. */
   groupedQueryShift?: boolean;
+  /**
+   * 'q8_0': the rotated keys (both copies) and the values go through a q8_0 round trip (ggml's
+   * quantize_row_q8_0, per 32-value block of a head's row) before the f64 attention — the oracle of the
+   * q8_0 KV kernels. Omitted: exact f64 (the reference everything is measured against).
+   */
+  kvQuant?: 'q8_0';
+}
+
+/** A q8_0 round trip of each head row (`hd` values, a multiple of 32) of `x`, in place. */
+function q8RoundTrip(x: Float64Array, hd: number): void {
+  for (let o = 0; o < x.length; o += hd) {
+    const row = Float32Array.from(x.subarray(o, o + hd));
+    x.set(dequantize(GGMLType.Q8_0, quantize(GGMLType.Q8_0, row), hd), o);
+  }
 }
 
 /** Grouped query position ⌊i/G⌋ + W − ⌊W/G⌋ (the shift keeps the grouped and neighbour regions contiguous). */
@@ -51,6 +68,14 @@ export function referenceAttention(inp: ReferenceAttentionInput): Float32Array {
       ropeRotateF64(k, o, hd, Math.floor(j / g), rope, freqs, tmp);
       kG.set(tmp, o);
     }
+  }
+  let vv: ArrayLike<number> = v;
+  if (inp.kvQuant === 'q8_0') {
+    q8RoundTrip(kN, hd);
+    q8RoundTrip(kG, hd);
+    const vq = Float64Array.from(v.subarray(0, nKeys * kvStride));
+    q8RoundTrip(vq, hd);
+    vv = vq;
   }
   const out = new Float32Array(nQ * nHeads * hd);
   const qN = new Float64Array(hd);
@@ -83,7 +108,7 @@ export function referenceAttention(inp: ReferenceAttentionInput): Float32Array {
         const p = Math.exp(scores[j] - max);
         sum += p;
         const vo = j * kvStride + kh * hd;
-        for (let d = 0; d < hd; d++) acc[d] += p * v[vo + d];
+        for (let d = 0; d < hd; d++) acc[d] += p * vv[vo + d];
       }
       for (let d = 0; d < hd; d++) out[qo + d] = acc[d] / sum;
     }
