@@ -7,7 +7,7 @@ import regroupSrc from './regroup.wgsl';
 import q8Src from './q8.wgsl';
 import storeQ8Src from './store-q8.wgsl';
 import regroupQ8Src from './regroup-q8.wgsl';
-import { kvTypeProblem, type KvCacheType } from './kv-layout';
+import { kvTypeProblem, q8BlockLength, q8RowWords, type KvCacheType } from './kv-layout';
 import { headDimProblem, MAX_HEAD_DIM } from './params';
 
 /**
@@ -89,8 +89,9 @@ fn v4(row: u32, d: u32) -> vec4<f32> { return vec4<f32>(vC[row + d]); }
 fn kN1(row: u32, dim: u32) -> f32 { return f32(kN[row + dim / 4u][dim % 4u]); }`;
 
 /**
- * attend.wgsl's KV bindings and readers for q8_0 rows (kv-layout.ts; KROW u32 words per row): vec4 index d
- * is quant word d, whose block d/8 has its f16 scale in word HD4 + d/16. Dequantized in registers as read.
+ * attend.wgsl's KV bindings and readers for q8_0 rows (kv-layout.ts; KROW u32 words per row, blocks of QB
+ * values): vec4 index d is quant word d, whose block b = d/(QB/4) has its f16 scale in half b%2 of word
+ * HD4 + b/2. Dequantized in registers as read.
  */
 const KV_ACCESS_Q8 = `@group(0) @binding(2) var<storage, read> kN: array<u32>;
 @group(0) @binding(3) var<storage, read> vC: array<u32>;
@@ -98,12 +99,14 @@ const KV_ACCESS_Q8 = `@group(0) @binding(2) var<storage, read> kN: array<u32>;
 fn q8x4(w: u32) -> vec4<f32> {
   return vec4<f32>(vec4<i32>(bitcast<i32>(w << 24u), bitcast<i32>(w << 16u), bitcast<i32>(w << 8u), bitcast<i32>(w)) >> vec4<u32>(24u));
 }
-fn kN4(row: u32, d: u32) -> vec4<f32> { return unpack2x16float(kN[row + HD4 + d / 16u])[(d / 8u) % 2u] * q8x4(kN[row + d]); }
-fn kG4(row: u32, d: u32) -> vec4<f32> { return unpack2x16float(kG[row + HD4 + d / 16u])[(d / 8u) % 2u] * q8x4(kG[row + d]); }
-fn v4(row: u32, d: u32) -> vec4<f32> { return unpack2x16float(vC[row + HD4 + d / 16u])[(d / 8u) % 2u] * q8x4(vC[row + d]); }
+const QB: u32 = $QBu;
+fn kN4(row: u32, d: u32) -> vec4<f32> { let b = d / (QB / 4u); return unpack2x16float(kN[row + HD4 + b / 2u])[b % 2u] * q8x4(kN[row + d]); }
+fn kG4(row: u32, d: u32) -> vec4<f32> { let b = d / (QB / 4u); return unpack2x16float(kG[row + HD4 + b / 2u])[b % 2u] * q8x4(kG[row + d]); }
+fn v4(row: u32, d: u32) -> vec4<f32> { let b = d / (QB / 4u); return unpack2x16float(vC[row + HD4 + b / 2u])[b % 2u] * q8x4(vC[row + d]); }
 fn kN1(row: u32, dim: u32) -> f32 {
   let q = f32(bitcast<i32>(kN[row + dim / 4u] << (24u - 8u * (dim % 4u))) >> 24u);
-  return unpack2x16float(kN[row + HD4 + dim / 64u])[(dim / 32u) % 2u] * q;
+  let b = dim / QB;
+  return unpack2x16float(kN[row + HD4 + b / 2u])[b % 2u] * q;
 }`;
 
 export function getPipelines(device: GPUDevice, cfg: KernelConfig): AttentionPipelines {
@@ -125,7 +128,8 @@ export function getPipelines(device: GPUDevice, cfg: KernelConfig): AttentionPip
     R: ROWS_PER_WG,
     BK: KEYS_PER_TILE,
     // Row stride of the cache in its binding's element (vec4<KT>, or u32 words for q8_0).
-    KROW: q8 ? cfg.headDim / 4 + Math.ceil(cfg.headDim / 64) : cfg.headDim / 4,
+    KROW: q8 ? q8RowWords(cfg.headDim) : cfg.headDim / 4,
+    QB: q8BlockLength(cfg.headDim),
   };
   const kvAccess = q8 ? KV_ACCESS_Q8 : KV_ACCESS_FLOAT;
   const storeLayout = layout(device, 'attn-store', ['uniform', 'read', 'read', 'rw', 'rw', 'read', 'rw']);

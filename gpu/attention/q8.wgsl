@@ -2,8 +2,9 @@
 // f16 block scales (two per word). Shared by store_q8.wgsl and regroup_q8.wgsl (prepended to each); the
 // attention kernel reads rows through its own accessors (attend.wgsl's KV_ACCESS for q8_0).
 const HD: u32 = $HDu;
-const NB: u32 = $HDu / 32u;            // blocks per row
-const ROW: u32 = $HDu / 4u + ($HDu + 63u) / 64u;  // u32 words per row
+const QB: u32 = $QBu;                  // values per block: 32, or HD when HD < 32
+const NB: u32 = $HDu / $QBu;           // blocks per row
+const ROW: u32 = $KROWu;               // u32 words per row: HD/4 quants + ⌈NB/2⌉ scale words
 
 var<private> vals: array<f32, HD>;
 var<private> packed: array<u32, ROW>;
@@ -18,17 +19,17 @@ fn quantizeRow() {
   var scales = vec2<f32>(0.0);
   for (var b = 0u; b < NB; b++) {
     var amax = 0.0;
-    for (var i = 0u; i < 32u; i++) { amax = max(amax, abs(vals[b * 32u + i])); }
+    for (var i = 0u; i < QB; i++) { amax = max(amax, abs(vals[b * QB + i])); }
     let d = amax / 127.0;
     var id = 0.0;
     if (d > 0.0) { id = 1.0 / d; }
-    for (var w = 0u; w < 8u; w++) {
+    for (var w = 0u; w < QB / 4u; w++) {
       var word = 0u;
       for (var k = 0u; k < 4u; k++) {
-        let q = i32(clamp(round(vals[b * 32u + w * 4u + k] * id), -127.0, 127.0));
+        let q = i32(clamp(round(vals[b * QB + w * 4u + k] * id), -127.0, 127.0));
         word |= (bitcast<u32>(q) & 0xffu) << (8u * k);
       }
-      packed[b * 8u + w] = word;
+      packed[b * (QB / 4u) + w] = word;
     }
     scales[b % 2u] = d;
     if (b % 2u == 1u || b == NB - 1u) {
@@ -41,7 +42,8 @@ fn quantizeRow() {
 /** Dequantizes `packed` into `vals`. */
 fn dequantizeRow() {
   for (var w = 0u; w < HD / 4u; w++) {
-    let d = unpack2x16float(packed[HD / 4u + w / 16u])[(w / 8u) % 2u];
+    let b = w / (QB / 4u);
+    let d = unpack2x16float(packed[HD / 4u + b / 2u])[b % 2u];
     for (var k = 0u; k < 4u; k++) { vals[w * 4u + k] = d * q8Byte(packed[w], k); }
   }
 }

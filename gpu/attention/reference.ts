@@ -4,9 +4,8 @@
 import type { RopeConfig } from '../model/types';
 import type { SelfExtendParams } from './types';
 import { ropeFrequencies, ropeRotateF64 } from './rope';
-import { quantize } from '../quant/quantize';
-import { dequantize } from '../quant/dequantize';
-import { GGMLType } from '../gguf/types';
+import { roundF16 } from '../quant/half';
+import { q8BlockLength } from './kv-layout';
 
 export interface ReferenceAttentionInput {
   /** [nQ, nHeads*headDim] un-rotated queries at positions startPos .. startPos+nQ-1. */
@@ -26,17 +25,30 @@ export interface ReferenceAttentionInput {
   groupedQueryShift?: boolean;
   /**
    * 'q8_0': the rotated keys (both copies) and the values go through a q8_0 round trip (ggml's
-   * quantize_row_q8_0, per 32-value block of a head's row) before the f64 attention — the oracle of the
+   * quantize_row_q8_0, per 32-value block of a head's row; kv-layout.ts) before the f64 attention — the oracle of the
    * q8_0 KV kernels. Omitted: exact f64 (the reference everything is measured against).
    */
   kvQuant?: 'q8_0';
 }
 
-/** A q8_0 round trip of each head row (`hd` values, a multiple of 32) of `x`, in place. */
+/**
+ * A q8_0 round trip of `x` in place, per block of q8BlockLength(hd) values (32; a row shorter than 32 is
+ * one block), in f32 as ggml's quantize_row_q8_0_ref: d = amax/127, q = round(x/d), stored d in f16.
+ */
 function q8RoundTrip(x: Float64Array, hd: number): void {
-  for (let o = 0; o < x.length; o += hd) {
-    const row = Float32Array.from(x.subarray(o, o + hd));
-    x.set(dequantize(GGMLType.Q8_0, quantize(GGMLType.Q8_0, row), hd), o);
+  const fr = Math.fround;
+  const qb = q8BlockLength(hd);
+  for (let o = 0; o < x.length; o += qb) {
+    let amax = 0;
+    for (let i = 0; i < qb; i++) amax = Math.max(amax, Math.abs(fr(x[o + i])));
+    const d = fr(amax / 127);
+    const id = d ? fr(1 / d) : 0;
+    const dh = roundF16(d);
+    for (let i = 0; i < qb; i++) {
+      const v = fr(fr(x[o + i]) * id);
+      const q = v < 0 ? -Math.floor(-v + 0.5) : Math.floor(v + 0.5);
+      x[o + i] = dh * q;
+    }
   }
 }
 

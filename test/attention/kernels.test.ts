@@ -66,6 +66,8 @@ const cases: Case[] = [
   // Edge sizes: one token, primes and lengths that are not multiples of 32 (tiles, blocks), several
   // store/attend dispatches (chunks), split-KV decode, lean mode, partial rotary, plain (G = 1).
   { nh: 4, nkv: 2, hd: 32, T: 1, G: 16, W: 32, chunks: [1], layout: 'adjacent', q8: true, note: 'q8_0, single token' },
+  { nh: 4, nkv: 2, hd: 16, T: 200, G: 16, W: 32, chunks: [200], layout: 'adjacent', q8: true, note: 'q8_0, passkey shape: head dim 16 is one block' },
+  { nh: 4, nkv: 2, hd: 16, T: 200, G: 16, W: 32, chunks: [13, 1], layout: 'adjacent', splitKv: SPLIT, lean: true, q8: true, note: 'q8_0, passkey shape, lean, split decode' },
   { nh: 2, nkv: 2, hd: 64, T: 77, G: 2, W: 4, chunks: [77], layout: 'adjacent', q8: true, note: 'q8_0' },
   { nh: 4, nkv: 1, hd: 64, T: 101, G: 4, W: 8, chunks: [7], layout: 'neox', q8: true, note: 'q8_0, prime length, chunks of 7' },
   { nh: 8, nkv: 1, hd: 128, T: 90, G: 8, W: 16, chunks: [33, 1], layout: 'neox', splitKv: SPLIT, q8: true, note: 'q8_0, split decode' },
@@ -111,10 +113,10 @@ describe('attention: GPU kernels vs CPU reference', function () {
     });
   }
 
-  it('q8_0: a head dim that is not a multiple of 32 is refused with the setting to change', () => {
+  it('q8_0: a head dim over 32 that is not a multiple of 32 is refused with the setting to change', () => {
     assert.throws(
-      () => createAttention(ctx, { nLayers: 1, nHeads: 2, nKvHeads: 1, headDim: 16, rope: rope('neox', 16), capacity: 8 }, { kvCacheType: 'q8_0' }),
-      /q8_0 KV cache needs a head dimension that is a multiple of 32 \(this model's is 16\); use selfextend.kvCacheType f16/,
+      () => createAttention(ctx, { nLayers: 1, nHeads: 2, nKvHeads: 1, headDim: 48, rope: rope('neox', 48), capacity: 8 }, { kvCacheType: 'q8_0' }),
+      /q8_0 KV cache needs a head dimension that is a multiple of 32 \(this model's is 48\); use selfextend.kvCacheType f16/,
     );
   });
 
