@@ -11,6 +11,7 @@ import type { FileSource } from '../../extension/core/workspace/types';
 import type { AnswerEvents, HistoryMessage } from '../../extension/vscode/answer-backend';
 import { WorkerBackend } from '../../extension/backend/client';
 import { isCancellation } from '../../extension/core/util/abort';
+import { parseKvCacheType } from '../../gpu/attention/kv-layout';
 
 /** Largest G the settings accept (normalizeSettings and the VS Code schema use the same bound). */
 const MAX_GROUP_SIZE = 64;
@@ -27,6 +28,7 @@ export const ASSISTANT_FLAGS = {
   temperature: { type: 'string' },
   'top-p': { type: 'string' },
   'max-context': { type: 'string' },
+  'kv-cache-type': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies Options;
 
@@ -37,6 +39,7 @@ export const ASSISTANT_USAGE = `  --model M            GGUF model file (required
   -n N                 max new tokens (default 512)
   --temperature T      default 0 (greedy); --top-p P (default 0.95)
   --max-context N      KV-cache capacity in tokens (engine default: min(8 x trained window, 32768))
+  --kv-cache-type T    KV cache element type: f16 (default), q8_0 (about half the memory) or f32
   --json               print one JSON object per answer on stdout; progress goes to stderr`;
 
 export interface AssistantFlagValues {
@@ -49,6 +52,7 @@ export interface AssistantFlagValues {
   temperature?: string;
   'top-p'?: string;
   'max-context'?: string;
+  'kv-cache-type'?: string;
 }
 
 export function settingsFromFlags(v: AssistantFlagValues, extra: Partial<AssistantSettings> = {}): AssistantSettings {
@@ -62,6 +66,7 @@ export function settingsFromFlags(v: AssistantFlagValues, extra: Partial<Assista
     ...DEFAULT_SETTINGS,
     ...extra,
     modelPath: v.model ?? '',
+    kvCacheType: v['kv-cache-type'] === undefined ? DEFAULT_SETTINGS.kvCacheType : parseKvCacheType(v['kv-cache-type'], '--kv-cache-type'),
     maxNewTokens: rangeIntFlag(v.n, '-n', 512, 1, 32768),
     temperature: numberFlag(v.temperature, '--temperature') ?? 0,
     topP: numberFlag(v['top-p'], '--top-p') ?? 0.95,

@@ -2,6 +2,7 @@
 import { intFlag, parseIdList, rangeIntFlag, type Options } from '../args';
 import type { SelfExtendParams } from '../../gpu/attention/types';
 import type { Tokenizer } from '../../gpu/tokenizer/types';
+import { parseKvCacheType, type KvCacheType } from '../../gpu/attention/kv-layout';
 
 export const PROMPT_FLAGS = {
   prompt: { type: 'string' },
@@ -10,6 +11,7 @@ export const PROMPT_FLAGS = {
   group: { type: 'string' },
   window: { type: 'string' },
   'max-context': { type: 'string' },
+  'kv-cache-type': { type: 'string' },
   chunk: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -22,7 +24,13 @@ export interface PromptValues {
   group?: string;
   window?: string;
   'max-context'?: string;
+  'kv-cache-type'?: string;
   chunk?: string;
+}
+
+/** `--kv-cache-type f16|q8_0|f32` (the engine's LoadOptions.kvCacheType; default f16). */
+export function kvCacheTypeFlag(v: string | undefined): KvCacheType | undefined {
+  return v === undefined ? undefined : parseKvCacheType(v, '--kv-cache-type');
 }
 
 export function selfExtendFrom(v: PromptValues): SelfExtendParams | undefined {

@@ -2,7 +2,7 @@
 import type { CliCommand } from '../command';
 import { parse, numberFlag } from '../args';
 import { Engine } from '../../gpu/engine/index';
-import { PROMPT_FLAGS, maxTokensFlag, optionalInt, progressToStderr, promptIds, selfExtendFrom } from './engine-flags';
+import { PROMPT_FLAGS, kvCacheTypeFlag, maxTokensFlag, optionalInt, progressToStderr, promptIds, selfExtendFrom } from './engine-flags';
 
 const USAGE = `usage: selfextend generate MODEL.gguf (--prompt "text" | --prompt-ids 1,2,3) [options]
   -n N                 tokens to generate (default 128)
@@ -12,6 +12,7 @@ const USAGE = `usage: selfextend generate MODEL.gguf (--prompt "text" | --prompt
   --no-bos             use the ids exactly as given (otherwise BOS is prepended when the model asks for it)
   --group G --window W SelfExtend (W a multiple of G)
   --max-context N      KV-cache capacity in tokens; --chunk N prefill chunk size (default 512)
+  --kv-cache-type T    KV cache element type: f16 (default), q8_0 (about half the memory) or f32
   --json               print {"ids":[...generated ids...],"prefill_tps":..,"decode_tps":..} instead of text`;
 
 export const generate: CliCommand = {
@@ -43,6 +44,7 @@ export const generate: CliCommand = {
     const selfExtend = selfExtendFrom(values);
     const model = await Engine.load(positionals[0]!, {
       maxContext: optionalInt(values['max-context'], '--max-context'),
+      kvCacheType: kvCacheTypeFlag(values['kv-cache-type']),
       prefillChunk: optionalInt(values.chunk, '--chunk'),
       onProgress: progressToStderr(process.stderr.isTTY === true),
     });

@@ -9,16 +9,18 @@ import type { ModelConfig } from '../../gpu/model/types';
 import { intFlag } from '../args';
 import { createTokenizer, tokenizerDataFromGGUF } from '../../gpu/tokenizer/index';
 import { headDimProblem } from '../../gpu/attention/params';
+import { kvTypeProblem, parseKvCacheType, type KvCacheType } from '../../gpu/attention/kv-layout';
 import { chooseSelfExtend, maxReachableContext, SelfExtendParamsError } from '../../gpu/attention/params';
 import { planMemory, DEFAULT_LIMITS, type MemoryPlan } from '../../gpu/engine/memory';
 import { totalTensorBytes } from '../../gpu/engine/weights';
 import { DEFAULT_SETTINGS } from '../../extension/core/chat/settings';
 
-const USAGE = `usage: selfextend inspect MODEL.gguf [--target N] [--json]
+const USAGE = `usage: selfextend inspect MODEL.gguf [--target N] [--kv-cache-type f16|q8_0|f32] [--json]
   Prints architecture, sizes, tensor types, context length, RoPE and chat-template presence, and the
   GPU memory the engine will allocate for a request of N tokens (default ${DEFAULT_SETTINGS.selfExtend.targetContext}, or
   SelfExtend's reach when smaller):
-  weights, KV cache (SelfExtend's two key copies or plain; f16 or f32), activations and the total.
+  weights, KV cache (SelfExtend's two key copies, or one: plain or memory-lean; f16, q8_0 and f32),
+  activations and the total for the KV cache type given (default f16, as the extension's default).
   Binding sizes are checked against 128 MiB, the limit every WebGPU device offers.
   Exit code: 0 when the engine can load the model and serve the target, 1 when it cannot (the
   reason is printed: architecture, tensor types, head dimension, tokenizer, binding limits) or the
@@ -30,20 +32,22 @@ export interface InspectMemory {
   /** G/W the paper's rule picks for the target (G = 1: plain attention). */
   selfExtend: { groupSize: number; neighborWindow: number } | null;
   weightsBytes: number;
-  /** KV cache bytes per mode and element type for targetTokens positions. */
-  kvCache: { twoCopy: { f16: number; f32: number }; plain: { f16: number; f32: number } };
+  /** KV cache bytes per mode and element type for targetTokens positions (plain = memory-lean SelfExtend too). */
+  kvCache: { twoCopy: Record<KvCacheType, number>; plain: Record<KvCacheType, number> };
   /** The mode the engine uses for this target (two-copy when SelfExtend engages). */
   kvMode: 'twoCopy' | 'plain';
+  /** The KV element type the total is computed for. */
+  kvCacheType: KvCacheType;
   activationBytes: number;
-  /** What the engine allocates for the target: weights + KV cache (f16, kvMode) + activations. */
+  /** What the engine allocates for the target: weights + KV cache (kvCacheType, kvMode) + activations. */
   totalBytes: number;
   largestBinding: MemoryPlan['largestBinding'];
   buffers: MemoryPlan['buffers'];
 }
 
 /** The checks loading performs beyond describeModel: head dimension, tokenizer, binding limits. */
-function loadChecks(file: GGUFFile, config: ModelConfig, target: number): { problem: { code: string; message: string } | null; memory: InspectMemory | null } {
-  const hd = headDimProblem(config.headDim);
+function loadChecks(file: GGUFFile, config: ModelConfig, target: number, kvType: KvCacheType): { problem: { code: string; message: string } | null; memory: InspectMemory | null } {
+  const hd = headDimProblem(config.headDim) ?? kvTypeProblem(config.headDim, kvType);
   if (hd) return { problem: { code: 'unsupported-head-dim', message: hd }, memory: null };
   try {
     createTokenizer(tokenizerDataFromGGUF(file));
@@ -59,17 +63,18 @@ function loadChecks(file: GGUFFile, config: ModelConfig, target: number): { prob
     return { problem: { code: 'target-unreachable', message: e.message }, memory: null };
   }
   const weightsBytes = totalTensorBytes(file);
-  const plan = (tokens: number, groupedCopy: boolean, kvF16: boolean): MemoryPlan =>
-    planMemory({ config, weightsBytes, info: DEFAULT_LIMITS, kvF16, chunk: 512, contextTokens: tokens, groupedCopy });
+  const plan = (tokens: number, groupedCopy: boolean, kvCacheType: KvCacheType): MemoryPlan =>
+    planMemory({ config, weightsBytes, info: DEFAULT_LIMITS, kvCacheType, chunk: 512, contextTokens: tokens, groupedCopy });
   const grouped = se.groupSize > 1;
-  const used = plan(target, grouped, true);
-  const kv = (g: boolean, f16: boolean): number => plan(target, g, f16).kvBytes;
+  const used = plan(target, grouped, kvType);
+  const kv = (g: boolean): Record<KvCacheType, number> => ({ f16: plan(target, g, 'f16').kvBytes, q8_0: plan(target, g, 'q8_0').kvBytes, f32: plan(target, g, 'f32').kvBytes });
   const memory: InspectMemory = {
     targetTokens: target,
     selfExtend: se,
     weightsBytes,
-    kvCache: { twoCopy: { f16: kv(true, true), f32: kv(true, false) }, plain: { f16: kv(false, true), f32: kv(false, false) } },
+    kvCache: { twoCopy: kv(true), plain: kv(false) },
     kvMode: grouped ? 'twoCopy' : 'plain',
+    kvCacheType: kvType,
     activationBytes: used.activationBytes,
     totalBytes: used.totalBytes,
     largestBinding: used.largestBinding,
@@ -90,7 +95,11 @@ function loadChecks(file: GGUFFile, config: ModelConfig, target: number): { prob
 export const inspect: CliCommand = {
   summary: 'show what a GGUF model holds and whether it is supported',
   async run(argv: string[]): Promise<number> {
-    const { values, positionals } = parse(argv, { json: { type: 'boolean' }, target: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, USAGE);
+    const { values, positionals } = parse(
+      argv,
+      { json: { type: 'boolean' }, target: { type: 'string' }, 'kv-cache-type': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      USAGE,
+    );
     if (values.help) {
       process.stdout.write(USAGE + '\n');
       return 0;
@@ -100,11 +109,12 @@ export const inspect: CliCommand = {
     try {
       const asked = values.target === undefined ? undefined : intFlag(values.target, '--target', 0);
       if (asked !== undefined && asked < 1) throw new Error('--target must be a positive number of tokens');
+      const kvType = parseKvCacheType(values['kv-cache-type'] ?? 'f16', '--kv-cache-type');
       const s: InspectSummary = { ...(await summarizeModel(file)), memory: null };
       if (s.config) {
         // Without --target: the default target, or what SelfExtend reaches when that is less.
         const target = asked ?? Math.min(DEFAULT_SETTINGS.selfExtend.targetContext, maxReachableContext(s.config.contextLength));
-        const checks = loadChecks(file, s.config, target);
+        const checks = loadChecks(file, s.config, target, kvType);
         s.memory = checks.memory;
         if (checks.problem) {
           s.supported = false;
@@ -145,11 +155,11 @@ function bytes(n: number): string {
 
 function formatMemory(m: InspectMemory): [string, string][] {
   const se = m.selfExtend && m.selfExtend.groupSize > 1 ? `SelfExtend G=${m.selfExtend.groupSize} W=${m.selfExtend.neighborWindow}` : 'plain attention';
-  const kv = (mode: 'twoCopy' | 'plain') => `${bytes(m.kvCache[mode].f16)} f16, ${bytes(m.kvCache[mode].f32)} f32`;
+  const kv = (mode: 'twoCopy' | 'plain') => `${bytes(m.kvCache[mode].f16)} f16, ${bytes(m.kvCache[mode].q8_0)} q8_0, ${bytes(m.kvCache[mode].f32)} f32`;
   return [
     ['memory', `for a request of ${int(m.targetTokens)} tokens (${se}), 128 MiB bindings:`],
     ['  weights', bytes(m.weightsBytes)],
-    ['  KV cache', `two key copies (SelfExtend): ${kv('twoCopy')}; plain: ${kv('plain')} (also memory-lean SelfExtend, one key copy); used: ${m.kvMode === 'twoCopy' ? 'two key copies' : 'plain'}, f16`],
+    ['  KV cache', `two key copies (SelfExtend): ${kv('twoCopy')}; plain: ${kv('plain')} (also memory-lean SelfExtend, one key copy); used: ${m.kvMode === 'twoCopy' ? 'two key copies' : 'plain'}, ${m.kvCacheType}`],
     ['  activations', `${bytes(m.activationBytes)} (activations, logits, sampler, uniforms)`],
     ['  total', `${bytes(m.totalBytes)} (what the engine allocates for this request)`],
     ['  largest', `${m.largestBinding.name}: ${bytes(m.largestBinding.bytes)} in one binding (limit ${bytes(m.largestBinding.limit)})`],

@@ -2,9 +2,9 @@
 import type { CliCommand } from '../command';
 import { parse } from '../args';
 import { Engine } from '../../gpu/engine/index';
-import { PROMPT_FLAGS, optionalInt, promptIds, selfExtendFrom } from './engine-flags';
+import { PROMPT_FLAGS, kvCacheTypeFlag, optionalInt, promptIds, selfExtendFrom } from './engine-flags';
 
-const USAGE = `usage: selfextend logits MODEL.gguf (--prompt-ids 1,2,3 | --prompt "text") [--json] [--no-bos] [--group G --window W] [--top N]
+const USAGE = `usage: selfextend logits MODEL.gguf (--prompt-ids 1,2,3 | --prompt "text") [--json] [--no-bos] [--group G --window W] [--top N] [--kv-cache-type f16|q8_0|f32]
   For every position: the argmax and the top N (default 8) [id, logit] pairs of the next-token logits.
   --json prints {"positions":[{"argmax":id,"top":[[id,logit],...]}]}.`;
 
@@ -21,6 +21,7 @@ export const logits: CliCommand = {
     const selfExtend = selfExtendFrom(values);
     const model = await Engine.load(positionals[0]!, {
       maxContext: optionalInt(values['max-context'], '--max-context'),
+      kvCacheType: kvCacheTypeFlag(values['kv-cache-type']),
       prefillChunk: optionalInt(values.chunk, '--chunk'),
     });
     try {

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import type { CliCommand } from '../command';
 import { intFlag, parse } from '../args';
 import { Engine } from '../../gpu/engine/index';
+import { kvCacheTypeFlag } from './engine-flags';
 import { validateSelfExtend } from '../../gpu/attention/params';
 import {
   contextNeeded,
@@ -22,6 +23,7 @@ const USAGE = `usage: selfextend passkey MODEL.gguf --cases FILE.jsonl [--group 
   --limit N        only the first N cases of each length
   --outputs FILE   also write one JSON line per case: {"length","prompt","output"}
   --json           print {"results":[{"length","n","accuracy","prefix3","agreement"}],"group","window"}
+  --kv-cache-type T  KV cache element type: f16 (default), q8_0 or f32
 Greedy decoding of answer-length + 1 tokens per case. Accuracy: exact answer (leading space ignored);
 prefix3: first three digits; agreement: output equal to the case's reference continuation for this mode.`;
 
@@ -77,6 +79,7 @@ export const passkey: CliCommand = {
         outputs: { type: 'string' },
         json: { type: 'boolean' },
         chunk: { type: 'string' },
+        'kv-cache-type': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       USAGE,
@@ -100,7 +103,11 @@ export const passkey: CliCommand = {
     if (values.limit !== undefined) cases = subsetPerLength(cases, intFlag(values.limit, '--limit', 0));
     const modelPath = positionals[0]!;
     // Size the KV cache from the longest prompt (the default, 8x the trained context, may be short).
-    const model = await Engine.load(modelPath, { maxContext: contextNeeded(cases), prefillChunk: values.chunk ? intFlag(values.chunk, '--chunk', 512) : undefined });
+    const model = await Engine.load(modelPath, {
+      maxContext: contextNeeded(cases),
+      kvCacheType: kvCacheTypeFlag(values['kv-cache-type']),
+      prefillChunk: values.chunk ? intFlag(values.chunk, '--chunk', 512) : undefined,
+    });
     try {
       const bar = progressBar('passkey', process.stderr.isTTY === true);
       const results = await evaluatePasskey(model, cases, mode, { onCase: (d, t, r) => bar(d, t, `length ${r.length}`) });

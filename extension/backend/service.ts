@@ -30,7 +30,12 @@ export class BackendService {
 
   constructor(private readonly post: (m: ToHost, transfer?: ArrayBuffer[]) => void, engine: EngineApi, private readonly opts: WorkerOptions = {}) {
     this.files = new FileRequests((m) => post(m));
-    this.models = new ModelManager(engine, () => ({ path: this.settings.modelPath, powerPreference: this.settings.powerPreference, maxContext: opts.maxContext }));
+    this.models = new ModelManager(engine, () => ({
+      path: this.settings.modelPath,
+      powerPreference: this.settings.powerPreference,
+      maxContext: opts.maxContext,
+      kvCacheType: this.settings.kvCacheType,
+    }));
     this.models.onStatus((status) => this.post({ type: 'status', status, loaded: this.loadedInfo() }));
     this.core = new CoreBackend({
       models: this.models,

@@ -6,12 +6,15 @@ import type { PowerPreference } from '../../gpu/device/gpu-device';
 import type { ModelStatus } from '../protocol';
 import { ModelNotConfiguredError } from './error-actions';
 import { CancelledError, untilAborted } from '../core/util/abort';
+import type { KvCacheType } from '../../gpu/attention/kv-layout';
 
 export interface ModelKey {
   path: string;
   powerPreference: PowerPreference;
   /** KV-cache capacity in tokens (the CLI's --max-context); undefined = the engine's default. */
   maxContext?: number;
+  /** Element type of the KV cache (selfextend.kvCacheType); undefined = the engine's default (f16). */
+  kvCacheType?: KvCacheType;
 }
 
 export interface LoadReporter {
@@ -88,6 +91,7 @@ export class ModelManager {
         .load(key.path, {
           powerPreference: key.powerPreference,
           maxContext: key.maxContext,
+          kvCacheType: key.kvCacheType,
           signal: abort.signal,
           onProgress: (p) => {
             const fraction = p.bytesTotal > 0 ? p.bytesDone / p.bytesTotal : 0;
@@ -169,7 +173,7 @@ function disposeQuietly(m: Model): void {
 }
 
 function sameKey(a: ModelKey, b: ModelKey): boolean {
-  return a.path === b.path && a.powerPreference === b.powerPreference && a.maxContext === b.maxContext;
+  return a.path === b.path && a.powerPreference === b.powerPreference && a.maxContext === b.maxContext && a.kvCacheType === b.kvCacheType;
 }
 
 function abortError(): Error {

@@ -3,6 +3,7 @@
 // into settings.json, where VS Code does not enforce min/max.
 
 import { DEFAULT_SETTINGS, normalizeSettings, type AssistantSettings } from '../core/chat/settings';
+import { KV_CACHE_TYPES, type KvCacheType } from '../../gpu/attention/kv-layout';
 
 export type PowerPreferenceSetting = 'high-performance' | 'low-power';
 
@@ -20,6 +21,7 @@ export interface ExtensionSettings {
   exclude: string[];
   maxFileSize: number;
   gpuPowerPreference: PowerPreferenceSetting;
+  kvCacheType: KvCacheType;
 }
 
 type NumberSpec = { kind: 'integer' | 'number'; default: number; minimum: number; maximum: number; description: string };
@@ -28,7 +30,7 @@ type Spec =
   | { kind: 'string'; default: string; description: string }
   | { kind: 'boolean'; default: boolean; description: string }
   | { kind: 'string[]'; default: string[]; description: string }
-  | { kind: 'enum'; default: PowerPreferenceSetting; values: PowerPreferenceSetting[]; description: string };
+  | { kind: 'enum'; default: string; values: readonly string[]; enumDescriptions?: string[]; description: string };
 
 export const SETTINGS_SECTION = 'selfextend';
 
@@ -48,6 +50,18 @@ export const SETTINGS_SCHEMA: { readonly [K in keyof ExtensionSettings]: Spec } 
   exclude: { kind: 'string[]', default: D.exclude, description: 'Glob patterns of workspace files to leave out, in addition to files.exclude, search.exclude and .gitignore.' },
   maxFileSize: { kind: 'integer', default: D.maxFileSize, minimum: 1024, maximum: 67108864, description: 'Files larger than this many bytes are not read into the context.' },
   gpuPowerPreference: { kind: 'enum', default: D.powerPreference, values: ['high-performance', 'low-power'], description: 'Which GPU to ask WebGPU for on machines with more than one. Applies when the model is next loaded.' },
+  kvCacheType: {
+    kind: 'enum',
+    default: D.kvCacheType,
+    values: KV_CACHE_TYPES,
+    enumDescriptions: [
+      '16-bit floats (default).',
+      '8-bit blocks with a scale per 32 values: about half the KV-cache memory of f16, so about twice the context fits; answers may differ slightly.',
+      '32-bit floats: twice the memory of f16 (for testing).',
+    ],
+    description:
+      'How the KV cache (the model\'s memory of the prompt, the largest GPU buffer at long context) is stored. **q8_0** needs about half the memory of **f16**: use it when a long repository context does not fit your GPU. Applies when the model is next loaded.',
+  },
 };
 
 export type SettingsGetter = (key: keyof ExtensionSettings) => unknown;
@@ -78,7 +92,7 @@ export function readSettings(get: SettingsGetter): ExtensionSettings {
         out[key] = Array.isArray(v) ? v.filter((s): s is string => typeof s === 'string' && s.trim() !== '') : [...spec.default];
         break;
       case 'enum':
-        out[key] = typeof v === 'string' && (spec.values as string[]).includes(v) ? v : spec.default;
+        out[key] = typeof v === 'string' && spec.values.includes(v) ? v : spec.default;
         break;
     }
   }
@@ -106,7 +120,7 @@ export function contributedProperties(): Record<string, Record<string, unknown>>
         Object.assign(p, { type: 'array', items: { type: 'string' } });
         break;
       case 'enum':
-        Object.assign(p, { type: 'string', enum: spec.values });
+        Object.assign(p, { type: 'string', enum: spec.values, ...(spec.enumDescriptions ? { enumDescriptions: spec.enumDescriptions } : {}) });
         break;
     }
     props[`${SETTINGS_SECTION}.${key}`] = p;
@@ -126,5 +140,6 @@ export function toAssistantSettings(s: ExtensionSettings): AssistantSettings {
     exclude: s.exclude,
     maxFileSize: s.maxFileSize,
     powerPreference: s.gpuPowerPreference,
+    kvCacheType: s.kvCacheType,
   });
 }

@@ -13,7 +13,6 @@
 // The two query rotations live in one workgroup array; the two key copies are separate bindings (so the
 // largest binding is one copy), read at two small dot-product sites chosen per pair.
 $ENABLE_F16
-alias KT = $KT;
 const HD: u32 = $HDu;
 const HD4: u32 = $HDu / 4u;
 const SCALE: f32 = $SCALE;
@@ -33,15 +32,16 @@ struct Params {
 
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> q: array<f32>;
-// [P.nKvHeads][capacity][HD4]: kN rotated at j, kG (binding 7) rotated at ⌊j/G⌋; under plain attention
-// kG is a placeholder that is never read.
-@group(0) @binding(2) var<storage, read> kN: array<vec4<KT>>;
-@group(0) @binding(3) var<storage, read> vC: array<vec4<KT>>;
+// [P.nKvHeads][capacity][KROW]: kN rotated at j, kG (binding 7) rotated at ⌊j/G⌋, vC; under plain
+// attention kG is a placeholder that is never read. Bindings 2, 3 and 7 and their readers kN4/kG4/v4
+// (four dimensions from a vec4 index) and kN1 (one dimension) are spliced in by pipelines.ts per KV cache type:
+// f16/f32 rows of vec4<KT>, or q8_0 rows (kv-layout.ts) dequantized as they are read.
+const KROW: u32 = $KROWu;
+$KV_ACCESS
 @group(0) @binding(4) var<storage, read> rope: array<vec2<f32>>;
 @group(0) @binding(5) var<storage, read_write> outp: array<vec4<f32>>;
 // Flash-decoding partials: [split][token*P.nHeads + head][HD4 + 1] (acc..., (m, l, 0, 0)).
 @group(0) @binding(6) var<storage, read_write> part: array<vec4<f32>>;
-@group(0) @binding(7) var<storage, read> kG: array<vec4<KT>>;
 
 // [2][R][HD4]: row r's query rotated at i (copy 0) and at ⌊i/G⌋+W−⌊W/G⌋ (copy 1), pre-scaled.
 var<workgroup> qs: array<vec4<f32>, 2u * R * HD4>;
@@ -133,12 +133,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         var c = kind;
         if (kind == 2u) { c = select(1u, 0u, i - j < W); }
         let qb = (c * R + r) * HD4;
-        let kb = (headBase + j) * HD4;
+        let kb = (headBase + j) * KROW;
         var acc = vec4<f32>(0.0);
         if (c == 0u) {
-          for (var d = 0u; d < P.hd4; d++) { acc += qs[qb + d] * vec4<f32>(kN[kb + d]); }
+          for (var d = 0u; d < P.hd4; d++) { acc += qs[qb + d] * kN4(kb, d); }
         } else if (P.lean == 0u) {
-          for (var d = 0u; d < P.hd4; d++) { acc += qs[qb + d] * vec4<f32>(kG[kb + d]); }
+          for (var d = 0u; d < P.hd4; d++) { acc += qs[qb + d] * kG4(kb, d); }
         } else {
           // Memory-lean SelfExtend: no grouped copy; the key is turned from j to ⌊j/G⌋ here, a rotation
           // by −(j − ⌊j/G⌋) (rotations compose), from the same f64-computed table.
@@ -146,7 +146,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
           var s2 = 0.0;
           for (var p = 0u; p < HD / 2u; p++) {
             let dims = pairDims(p);
-            var kk = vec2<f32>(f32(kN[kb + dims.x / 4u][dims.x % 4u]), f32(kN[kb + dims.y / 4u][dims.y % 4u]));
+            var kk = vec2<f32>(kN1(kb, dims.x), kN1(kb, dims.y));
             if (dims.z == 1u) {
               let cs = rope[delta + p];
               kk = vec2<f32>(kk.x * cs.x + kk.y * cs.y, -kk.x * cs.y + kk.y * cs.x);
@@ -183,7 +183,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       let d4 = idx % HD4;
       var a = O[idx] * aRow[r];
       for (var jj = 0u; jj < nk; jj++) {
-        a += S[r * BK + jj] * vec4<f32>(vC[(headBase + j0 + jj) * HD4 + d4]);
+        a += S[r * BK + jj] * v4((headBase + j0 + jj) * KROW, d4);
       }
       O[idx] = a;
     }

@@ -18,6 +18,7 @@ import type {
 import { validateSelfExtend, SelfExtendParamsError } from './params';
 import { ropeTable } from './rope';
 import { bufferId } from '../kernels/common';
+import { kvRowBytes, type KvCacheType } from './kv-layout';
 import { getPipelines, KEYS_PER_TILE, PARAM_BYTES, ROWS_PER_WG, type AttentionPipelines } from './pipelines';
 
 const RING_SLOTS = 256;
@@ -61,13 +62,13 @@ export function planSplits(
 }
 
 /** Bytes of one key copy (or of V) per layer for `capacity` positions. */
-export function kvLayerBytes(shape: Pick<AttentionShape, 'nKvHeads' | 'headDim'>, capacity: number, kvF16: boolean): number {
-  return capacity * shape.nKvHeads * shape.headDim * (kvF16 ? 2 : 4);
+export function kvLayerBytes(shape: Pick<AttentionShape, 'nKvHeads' | 'headDim'>, capacity: number, type: KvCacheType): number {
+  return capacity * shape.nKvHeads * kvRowBytes(shape.headDim, type);
 }
 
 export class SelfExtendAttention implements AttentionModule {
   readonly shape: AttentionShape;
-  readonly kvF16: boolean;
+  readonly kvCacheType: KvCacheType;
   private readonly device: GPUDevice;
   private readonly pipes: AttentionPipelines;
   /** Per layer [nKvHeads][capacity][headDim]: kN rotated at j, kG at ⌊j/G⌋ (only while a request uses G > 1). */
@@ -99,12 +100,13 @@ export class SelfExtendAttention implements AttentionModule {
     this.shape = shape;
     const { nHeads, nKvHeads, headDim, capacity } = shape;
     this.checkCapacity(capacity);
-    this.kvF16 = opts.kvF16 && ctx.info.features.shaderF16;
+    const wanted: KvCacheType = opts.kvCacheType ?? (opts.kvF16 ? 'f16' : 'f32');
+    this.kvCacheType = wanted === 'f16' && !ctx.info.features.shaderF16 ? 'f32' : wanted;
     const ropeDim = shape.rope.dim > 0 ? shape.rope.dim : headDim;
     if (nHeads % nKvHeads !== 0) throw new Error(`attention: ${nHeads} heads are not a multiple of ${nKvHeads} KV heads`);
     if (ropeDim % 2 !== 0 || ropeDim > headDim) throw new Error(`attention: rope dim ${ropeDim} must be even and <= head dim ${headDim}`);
     this.ropeDim = ropeDim;
-    this.pipes = getPipelines(this.device, { headDim, kvF16: this.kvF16 });
+    this.pipes = getPipelines(this.device, { headDim, kvCacheType: this.kvCacheType });
     this.split = {
       maxTokens: opts.splitKv?.maxTokens ?? 16,
       minKeysPerSplit: opts.splitKv?.minKeysPerSplit ?? 64,
@@ -132,6 +134,16 @@ export class SelfExtendAttention implements AttentionModule {
    */
   leanKeys: boolean;
 
+  /** store/regroup invocations per cache row: one per rotation pair, or one per row for q8_0 (block scales). */
+  private get invocationsPerRow(): number {
+    return this.kvCacheType === 'q8_0' ? 1 : this.shape.headDim / 2;
+  }
+
+  /** Whether K/V are stored as f16 (kept for callers that predate kvCacheType). */
+  get kvF16(): boolean {
+    return this.kvCacheType === 'f16';
+  }
+
   /** Positions the KV cache holds now ({@link reserve} changes it). */
   get capacity(): number {
     return this.cap;
@@ -143,7 +155,7 @@ export class SelfExtendAttention implements AttentionModule {
   }
 
   get memoryBytes(): number {
-    const layer = kvLayerBytes(this.shape, this.cap, this.kvF16);
+    const layer = kvLayerBytes(this.shape, this.cap, this.kvCacheType);
     return this.shape.nLayers * layer * (2 + (this.hasGroupedCopy ? 1 : 0)) + this.cap * (this.ropeDim / 2) * 8 + this.fixedBytes;
   }
 
@@ -200,7 +212,7 @@ export class SelfExtendAttention implements AttentionModule {
   /** Copies positions [0, keep) of every (layer, KV head) from a cache of this.cap positions to one of `capacity`. */
   private copyRows(enc: GPUCommandEncoder, from: GPUBuffer[], to: GPUBuffer[], capacity: number, keep: number): void {
     if (keep === 0) return;
-    const row = this.shape.headDim * (this.kvF16 ? 2 : 4);
+    const row = kvRowBytes(this.shape.headDim, this.kvCacheType);
     for (let l = 0; l < this.shape.nLayers; l++) {
       for (let h = 0; h < this.shape.nKvHeads; h++) enc.copyBufferToBuffer(from[l], h * this.cap * row, to[l], h * capacity * row, keep * row);
     }
@@ -208,7 +220,7 @@ export class SelfExtendAttention implements AttentionModule {
 
   private layerBuffers(label: string, capacity: number): GPUBuffer[] {
     const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
-    const size = Math.max(16, kvLayerBytes(this.shape, capacity, this.kvF16));
+    const size = Math.max(16, kvLayerBytes(this.shape, capacity, this.kvCacheType));
     return Array.from({ length: this.shape.nLayers }, (_, l) => this.device.createBuffer({ label: `${label}.${l}`, size, usage }));
   }
 
@@ -223,7 +235,7 @@ export class SelfExtendAttention implements AttentionModule {
   }
 
   private checkBinding(capacity: number): void {
-    const layerBytes = kvLayerBytes(this.shape, capacity, this.kvF16);
+    const layerBytes = kvLayerBytes(this.shape, capacity, this.kvCacheType);
     if (layerBytes > this.maxBinding) {
       throw new Error(
         `attention: one layer's keys need ${(layerBytes / 2 ** 20).toFixed(1)} MiB but the device binds at most ` +
@@ -285,7 +297,7 @@ export class SelfExtendAttention implements AttentionModule {
 
     pass.setPipeline(this.pipes.store);
     pass.setBindGroup(0, this.bindGroup(this.pipes.storeLayout, [this.ring, batch.k, batch.v, this.kN[l], this.vC[l], this.rope, this.kG[l] ?? this.noGrouped]), [cur.offset]);
-    const storeWgs = Math.ceil((cur.nTokens * nKvHeads * (headDim / 2)) / 64);
+    const storeWgs = Math.ceil((cur.nTokens * nKvHeads * this.invocationsPerRow) / 64);
     const sx = Math.min(storeWgs, MAX_WG_PER_DIM);
     pass.dispatchWorkgroups(sx, Math.ceil(storeWgs / sx));
 
@@ -332,7 +344,7 @@ export class SelfExtendAttention implements AttentionModule {
     const enc = this.device.createCommandEncoder({ label: 'attention.regroup' });
     const pass = enc.beginComputePass();
     pass.setPipeline(this.pipes.regroup);
-    const wgs = Math.ceil(((upTo - from) * nKvHeads * (headDim / 2)) / 64);
+    const wgs = Math.ceil(((upTo - from) * nKvHeads * this.invocationsPerRow) / 64);
     const x = Math.min(wgs, MAX_WG_PER_DIM);
     for (let l = 0; l < nLayers; l++) {
       pass.setBindGroup(0, this.bindGroup(this.pipes.regroupLayout, [this.ring, this.kN[l], this.rope, this.kG[l]]), [offset]);

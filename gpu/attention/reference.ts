@@ -4,6 +4,8 @@
 import type { RopeConfig } from '../model/types';
 import type { SelfExtendParams } from './types';
 import { ropeFrequencies, ropeRotateF64 } from './rope';
+import { roundF16 } from '../quant/half';
+import { q8BlockLength } from './kv-layout';
 
 export interface ReferenceAttentionInput {
   /** [nQ, nHeads*headDim] un-rotated queries at positions startPos .. startPos+nQ-1. */
@@ -21,6 +23,33 @@ export interface ReferenceAttentionInput {
   se: SelfExtendParams;
   /** Tests only: false drops the W − ⌊W/G⌋ shift, to show a test tells the wrong formula apart. */
   groupedQueryShift?: boolean;
+  /**
+   * 'q8_0': the rotated keys (both copies) and the values go through a q8_0 round trip (ggml's
+   * quantize_row_q8_0, per 32-value block of a head's row; kv-layout.ts) before the f64 attention — the oracle of the
+   * q8_0 KV kernels. Omitted: exact f64 (the reference everything is measured against).
+   */
+  kvQuant?: 'q8_0';
+}
+
+/**
+ * A q8_0 round trip of `x` in place, per block of q8BlockLength(hd) values (32; a row shorter than 32 is
+ * one block), in f32 as ggml's quantize_row_q8_0_ref: d = amax/127, q = round(x/d), stored d in f16.
+ */
+function q8RoundTrip(x: Float64Array, hd: number): void {
+  const fr = Math.fround;
+  const qb = q8BlockLength(hd);
+  for (let o = 0; o < x.length; o += qb) {
+    let amax = 0;
+    for (let i = 0; i < qb; i++) amax = Math.max(amax, Math.abs(fr(x[o + i])));
+    const d = fr(amax / 127);
+    const id = d ? fr(1 / d) : 0;
+    const dh = roundF16(d);
+    for (let i = 0; i < qb; i++) {
+      const v = fr(fr(x[o + i]) * id);
+      const q = v < 0 ? -Math.floor(-v + 0.5) : Math.floor(v + 0.5);
+      x[o + i] = dh * q;
+    }
+  }
 }
 
 /** Grouped query position ⌊i/G⌋ + W − ⌊W/G⌋ (the shift keeps the grouped and neighbour regions contiguous). */
@@ -51,6 +80,14 @@ export function referenceAttention(inp: ReferenceAttentionInput): Float32Array {
       ropeRotateF64(k, o, hd, Math.floor(j / g), rope, freqs, tmp);
       kG.set(tmp, o);
     }
+  }
+  let vv: ArrayLike<number> = v;
+  if (inp.kvQuant === 'q8_0') {
+    q8RoundTrip(kN, hd);
+    q8RoundTrip(kG, hd);
+    const vq = Float64Array.from(v.subarray(0, nKeys * kvStride));
+    q8RoundTrip(vq, hd);
+    vv = vq;
   }
   const out = new Float32Array(nQ * nHeads * hd);
   const qN = new Float64Array(hd);
@@ -83,7 +120,7 @@ export function referenceAttention(inp: ReferenceAttentionInput): Float32Array {
         const p = Math.exp(scores[j] - max);
         sum += p;
         const vo = j * kvStride + kh * hd;
-        for (let d = 0; d < hd; d++) acc[d] += p * v[vo + d];
+        for (let d = 0; d < hd; d++) acc[d] += p * vv[vo + d];
       }
       for (let d = 0; d < hd; d++) out[qo + d] = acc[d] / sum;
     }

@@ -2,6 +2,7 @@
 // RoPE for q and k, the KV cache and the attention kernels (plain and SelfExtend).
 import type { GpuContext } from '../device/gpu-device';
 import type { RopeConfig } from '../model/types';
+import type { KvCacheType } from './kv-layout';
 
 /** groupSize 1 means plain attention. neighborWindow W must be a multiple of groupSize. */
 export interface SelfExtendParams {
@@ -22,8 +23,13 @@ export interface AttentionShape {
 }
 
 export interface AttentionOptions {
-  /** Store K/V in f16 (requires shader-f16); otherwise f32. */
-  kvF16: boolean;
+  /** Store K/V in f16 (requires shader-f16); otherwise f32. Ignored when kvCacheType is given. */
+  kvF16?: boolean;
+  /**
+   * Element type of the KV cache: 'f16' (needs shader-f16, else f32 is used), 'q8_0' (32-value blocks
+   * with an f16 scale, read directly by the kernels; head dim a multiple of 32) or 'f32'.
+   */
+  kvCacheType?: KvCacheType;
   /** Start in memory-lean SelfExtend mode (one key copy; see AttentionModule.leanKeys). Default false. */
   leanKeys?: boolean;
   /** Tuning of flash-decoding (split-KV) for batches of few tokens; defaults suit the device. */
@@ -58,6 +64,8 @@ export interface AttentionBatch {
 
 export interface AttentionModule {
   readonly shape: AttentionShape;
+  /** Element type the KV cache is stored in. */
+  readonly kvCacheType: KvCacheType;
   /** Bytes of GPU memory held now by the KV cache, its extra key copy, RoPE table and fixed buffers. */
   readonly memoryBytes: number;
   /** Positions the KV cache holds now. */

@@ -11,6 +11,18 @@ import type { ModelConfig } from '../model/types';
 import { OutOfMemoryError, formatBytes } from './errors';
 import { GpuSampler } from '../sampling/gpu-sampler';
 import { reachableContext, defaultWindow } from '../attention/params';
+import { kvRowBytes, type KvCacheType } from '../attention/kv-layout';
+
+/**
+ * The KV cache's element type: a KvCacheType, or (as before q8_0 existed) a boolean meaning f16 (true)
+ * or f32 (false).
+ */
+export type KvTypeArg = KvCacheType | boolean;
+
+/** The KvCacheType of a KvTypeArg. */
+export function kvTypeOf(kv: KvTypeArg): KvCacheType {
+  return typeof kv === 'boolean' ? (kv ? 'f16' : 'f32') : kv;
+}
 
 /** One kind of GPU buffer in the plan. */
 export interface PlannedBuffer {
@@ -39,7 +51,10 @@ export interface MemoryPlan {
   chunk: number;
   /** Logit rows one `logits()` pass computes (bounded so the logits buffer stays small). */
   logitsRows: number;
+  /** Whether the KV cache is f16 (kvCacheType === 'f16'). */
   kvF16: boolean;
+  /** Element type of the KV cache the plan is for. */
+  kvCacheType: KvCacheType;
   /** Every buffer kind, largest first. */
   buffers: PlannedBuffer[];
   /** The largest single binding of the plan and the device's limit for it. */
@@ -52,7 +67,10 @@ export interface PlanInput {
   /** Largest single weight buffer (weights are split over bindings; default: no weight over the limit). */
   largestWeightBinding?: number;
   info: Pick<DeviceInfo, 'limits'>;
-  kvF16: boolean;
+  /** f16 (true) or f32 (false) KV; ignored when kvCacheType is given. */
+  kvF16?: boolean;
+  /** Element type of the KV cache (default: f16 when kvF16, else f32). */
+  kvCacheType?: KvCacheType;
   /** Upper bound on KV-cache positions (LoadOptions.maxContext). */
   maxContext?: number;
   chunk: number;
@@ -75,25 +93,21 @@ const UNIFORM_BYTES = 4 * 2 ** 20;
 
 export const SHRINK = {
   weights: 'a smaller model or quantization (selfextend.modelPath; e.g. Q4_K_M instead of Q8_0)',
-  kv: 'a shorter context (selfextend.targetContext; CLI --target / --max-context)',
+  kv: 'a shorter context (selfextend.targetContext; CLI --target / --max-context) or a q8_0 KV cache (selfextend.kvCacheType; CLI --kv-cache-type), about half of f16',
   grouped: 'a target within the trained window (no SelfExtend, one key copy): selfextend.targetContext',
   activations: 'a smaller prefill chunk (CLI --chunk; LoadOptions.prefillChunk)',
   fixed: 'nothing (fixed size)',
 } as const;
 
-function elemBytes(kvF16: boolean): number {
-  return kvF16 ? 2 : 4;
-}
-
 /** Bytes of one key copy (or of V) of one layer per token: the size that must fit one binding. */
-export function kvLayerBytesPerToken(c: ModelConfig, kvF16: boolean): number {
-  return c.nKvHeads * c.headDim * elemBytes(kvF16);
+export function kvLayerBytesPerToken(c: ModelConfig, kv: KvTypeArg): number {
+  return c.nKvHeads * kvRowBytes(c.headDim, kvTypeOf(kv));
 }
 
 /** KV cache plus the RoPE table (cos/sin per position) per token: two K copies + V with SelfExtend, else K + V. */
-export function kvBytesPerToken(c: ModelConfig, kvF16: boolean, groupedCopy = true): number {
+export function kvBytesPerToken(c: ModelConfig, kv: KvTypeArg, groupedCopy = true): number {
   const ropeDim = c.rope.dim > 0 ? c.rope.dim : c.headDim;
-  return (groupedCopy ? 3 : 2) * c.nLayers * kvLayerBytesPerToken(c, kvF16) + (ropeDim / 2) * 8;
+  return (groupedCopy ? 3 : 2) * c.nLayers * kvLayerBytesPerToken(c, kv) + (ropeDim / 2) * 8;
 }
 
 /** Fixed attention buffers: uniform ring and flash-decoding partials (gpu/attention/module.ts defaults). */
@@ -102,8 +116,8 @@ export function attentionFixedBytes(c: ModelConfig): number {
 }
 
 /** KV-cache bytes for `tokens` positions (what the attention module holds at that capacity). */
-export function kvCacheBytes(c: ModelConfig, tokens: number, kvF16: boolean, groupedCopy: boolean): number {
-  return tokens * kvBytesPerToken(c, kvF16, groupedCopy) + attentionFixedBytes(c);
+export function kvCacheBytes(c: ModelConfig, tokens: number, kv: KvTypeArg, groupedCopy: boolean): number {
+  return tokens * kvBytesPerToken(c, kv, groupedCopy) + attentionFixedBytes(c);
 }
 
 /** f32 activations per token for the forward pass (see Forward's buffers). */
@@ -136,7 +150,8 @@ export function planMemory(p: PlanInput): MemoryPlan {
   const logits = logitsRows * c.vocabSize * 4;
   const sampler = GpuSampler.memoryBytes(c.vocabSize);
   const activationBytes = activations + logits + sampler + UNIFORM_BYTES;
-  const perLayerToken = kvLayerBytesPerToken(c, p.kvF16);
+  const kvType = p.kvCacheType ?? kvTypeOf(p.kvF16 ?? true);
+  const perLayerToken = kvLayerBytesPerToken(c, kvType);
   const limitByBinding = Math.floor(maxBinding / perLayerToken);
   const fixedKv = attentionFixedBytes(c);
 
@@ -153,14 +168,14 @@ export function planMemory(p: PlanInput): MemoryPlan {
   if (p.budget !== undefined && p.maxContext === undefined) {
     // The budget bounds the ceiling: plain requests (two copies) up to L, SelfExtend ones (three) beyond.
     const room = p.budget - p.weightsBytes - activationBytes - fixedKv;
-    const plain = Math.floor(room / kvBytesPerToken(c, p.kvF16, false));
-    const extended = Math.floor(room / kvBytesPerToken(c, p.kvF16, true));
+    const plain = Math.floor(room / kvBytesPerToken(c, kvType, false));
+    const extended = Math.floor(room / kvBytesPerToken(c, kvType, true));
     const byBudget = plain <= c.contextLength ? plain : Math.max(c.contextLength, extended);
     maxContext = Math.max(1, Math.min(maxContext, byBudget));
   }
   const groupedCopy = p.groupedCopy ?? false;
   const contextTokens = Math.max(1, Math.min(p.contextTokens ?? INITIAL_KV_TOKENS, maxContext));
-  const kvBytes = kvCacheBytes(c, contextTokens, p.kvF16, groupedCopy);
+  const kvBytes = kvCacheBytes(c, contextTokens, kvType, groupedCopy);
   const ropeDim = c.rope.dim > 0 ? c.rope.dim : c.headDim;
   const layerCopy = contextTokens * perLayerToken;
   const buffers: PlannedBuffer[] = [
@@ -187,7 +202,8 @@ export function planMemory(p: PlanInput): MemoryPlan {
     maxContext,
     chunk,
     logitsRows,
-    kvF16: p.kvF16,
+    kvF16: kvType === 'f16',
+    kvCacheType: kvType,
     buffers,
     largestBinding: { name: widestBuffer.name, bytes: widestBuffer.largestBinding, limit: maxBinding },
   };
@@ -198,7 +214,7 @@ export function planMemory(p: PlanInput): MemoryPlan {
 /** Tokens of KV cache that fit `budget` next to the plan's weights and activations (0 when none). */
 export function kvTokensThatFit(plan: MemoryPlan, c: ModelConfig, budget: number, groupedCopy: boolean): number {
   const room = budget - plan.weightsBytes - plan.activationBytes - attentionFixedBytes(c);
-  return Math.max(0, Math.min(plan.maxContext, Math.floor(room / kvBytesPerToken(c, plan.kvF16, groupedCopy))));
+  return Math.max(0, Math.min(plan.maxContext, Math.floor(room / kvBytesPerToken(c, plan.kvCacheType, groupedCopy))));
 }
 
 /**
@@ -261,12 +277,18 @@ export const DEFAULT_LIMITS: Pick<DeviceInfo, 'limits'> = {
  * The plan for one request of `tokens` positions (prompt + answer) at default load settings: f16 KV,
  * 512-token prefill chunks, and SelfExtend's grouped key copy when the request exceeds the trained window.
  */
-export function planRequest(c: ModelConfig, weightsBytes: number, tokens: number, opts: { kvF16?: boolean; info?: Pick<DeviceInfo, 'limits'>; chunk?: number } = {}): MemoryPlan {
+export function planRequest(
+  c: ModelConfig,
+  weightsBytes: number,
+  tokens: number,
+  opts: { kvF16?: boolean; kvCacheType?: KvCacheType; info?: Pick<DeviceInfo, 'limits'>; chunk?: number } = {},
+): MemoryPlan {
   return planMemory({
     config: c,
     weightsBytes,
     info: opts.info ?? DEFAULT_LIMITS,
     kvF16: opts.kvF16 ?? true,
+    kvCacheType: opts.kvCacheType,
     chunk: opts.chunk ?? 512,
     contextTokens: tokens,
     groupedCopy: tokens > c.contextLength,
@@ -274,7 +296,12 @@ export function planRequest(c: ModelConfig, weightsBytes: number, tokens: number
 }
 
 /** The largest request (tokens) whose plan fits `budget` bytes, or 0 when even one token does not. */
-export function largestRequestWithin(c: ModelConfig, weightsBytes: number, budget: number, opts: { kvF16?: boolean; info?: Pick<DeviceInfo, 'limits'> } = {}): number {
+export function largestRequestWithin(
+  c: ModelConfig,
+  weightsBytes: number,
+  budget: number,
+  opts: { kvF16?: boolean; kvCacheType?: KvCacheType; info?: Pick<DeviceInfo, 'limits'> } = {},
+): number {
   let lo = 0;
   let hi = planRequest(c, weightsBytes, 1, opts).maxContext;
   while (lo < hi) {

@@ -9,6 +9,7 @@ import type { ModelConfig } from '../model/types';
 import { GpuSampler } from '../sampling/gpu-sampler';
 import { Forward } from './forward';
 import { planMemory, type MemoryPlan } from './memory';
+import { kvTypeProblem, type KvCacheType } from '../attention/kv-layout';
 import { totalTensorBytes, uploadWeights, type LinearOps, type ModelWeights } from './weights';
 import { OutOfMemoryError, formatBytes } from './errors';
 import type { LoadOptions } from './types';
@@ -20,6 +21,8 @@ export interface Session {
   /** The plan with the KV cache at `tokens` positions (with or without the grouped key copy). */
   planFor(tokens: number, groupedCopy: boolean): MemoryPlan;
   kvF16: boolean;
+  /** Element type of the KV cache (LoadOptions.kvCacheType; f16 falls back to f32 without shader-f16). */
+  kvCacheType: KvCacheType;
   weights: ModelWeights;
   attention: AttentionModule;
   forward: Forward;
@@ -55,12 +58,17 @@ export async function loadSession(file: GGUFFile, config: ModelConfig, makeLinea
     }
   });
   try {
-    const kvF16 = ctx.info.features.shaderF16 && !opts.disableF16;
+    const f16 = ctx.info.features.shaderF16 && !opts.disableF16;
+    const asked = opts.kvCacheType ?? 'f16';
+    const kvCacheType: KvCacheType = asked === 'f16' && !f16 ? 'f32' : asked;
+    const kvF16 = kvCacheType === 'f16';
+    const kvProblem = kvTypeProblem(config.headDim, kvCacheType);
+    if (kvProblem) throw new Error(`Cannot load ${config.name || 'the model'}: ${kvProblem}.`);
     const planInput = {
       config,
       weightsBytes: totalTensorBytes(file),
       info: ctx.info,
-      kvF16,
+      kvCacheType,
       maxContext: opts.maxContext,
       chunk: opts.prefillChunk ?? 512,
     };
@@ -89,7 +97,7 @@ export async function loadSession(file: GGUFFile, config: ModelConfig, makeLinea
           capacity: plan.contextTokens,
           trainedContext: config.contextLength,
         },
-        { kvF16 },
+        { kvCacheType },
       );
       forward = new Forward(ctx, config, weights, attention, linear, plan.chunk, plan.logitsRows);
       sampler = new GpuSampler(ctx.device, config.vocabSize);
@@ -122,6 +130,7 @@ export async function loadSession(file: GGUFFile, config: ModelConfig, makeLinea
       plan,
       planFor,
       kvF16,
+      kvCacheType,
       weights,
       attention,
       forward,

@@ -3,6 +3,7 @@ import type { DeviceInfo, PowerPreference } from '../device/gpu-device';
 import type { ModelConfig } from '../model/types';
 import type { Tokenizer, ChatMessage } from '../tokenizer/types';
 import type { SelfExtendParams } from '../attention/types';
+import type { KvCacheType } from '../attention/kv-layout';
 
 export interface LoadProgress {
   bytesDone: number;
@@ -18,6 +19,12 @@ export interface LoadOptions {
   maxContext?: number;
   /** Force f32 KV cache / kernels even when shader-f16 exists. */
   disableF16?: boolean;
+  /**
+   * Element type of the KV cache: 'f16' (default; f32 on devices without shader-f16 or with disableF16),
+   * 'q8_0' (32-value blocks with an f16 scale: about half the f16 memory, read directly by the attention
+   * kernels; head dim a multiple of 32) or 'f32' (tests).
+   */
+  kvCacheType?: KvCacheType;
   /** Default prefill chunk size in tokens (default 512). */
   prefillChunk?: number;
   /**

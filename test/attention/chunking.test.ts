@@ -39,10 +39,19 @@ describe('attention: chunking, exactness, reuse, validation', function () {
     });
   }
 
-  for (const lean of [false, true]) it(`G = 1 and sequences shorter than W reproduce plain attention bit for bit${lean ? ' (memory-lean SelfExtend)' : ''}`, async () => {
+  const exactModes = [
+    { lean: false, kv: 'f32' },
+    { lean: true, kv: 'f32' },
+    { lean: false, kv: 'f16' },
+    { lean: true, kv: 'f16' },
+    { lean: false, kv: 'q8_0' },
+    { lean: true, kv: 'q8_0' },
+  ] as const;
+  for (const { lean, kv } of exactModes) it(`G = 1 and sequences shorter than W reproduce plain attention bit for bit (${kv} KV${lean ? ', memory-lean SelfExtend' : ''})`, async function () {
+    if (kv === 'f16' && !ctx.info.features.shaderF16) this.skip();
     const p = randomProblem(12, 8, 2, 64, 90, rope('neox', 64));
     const outOf = async (G: number, W: number, chunks: number[]): Promise<Float32Array> => {
-      const { out, module } = await runGpu(ctx, p, { kvF16: false, se: { groupSize: G, neighborWindow: W }, chunks, leanKeys: lean });
+      const { out, module } = await runGpu(ctx, p, { kvF16: false, kvCacheType: kv, se: { groupSize: G, neighborWindow: W }, chunks, leanKeys: lean });
       module.dispose();
       return out;
     };
@@ -79,6 +88,28 @@ describe('attention: chunking, exactness, reuse, validation', function () {
       } finally {
         m2.dispose();
       }
+    } finally {
+      m.dispose();
+    }
+  });
+
+  it('q8_0: a change of G re-derives the grouped keys from the quantized neighbour copy (regroup-q8) and a grown cache keeps its rows', async function () {
+    const T = 163;
+    const p = randomProblem(15, 4, 2, 32, T, rope('neox', 32));
+    const shape = { nLayers: 2, nHeads: 4, nKvHeads: 2, headDim: 32, rope: p.rope, capacity: 64, trainedContext: 64 };
+    const m = createAttention(ctx, shape, { kvCacheType: 'q8_0' });
+    try {
+      await runGpu(ctx, { ...p, T: 60 }, { kvF16: false, se: { groupSize: 4, neighborWindow: 16 }, chunks: [60], module: m, layers: 2 });
+      assert.equal(await m.reserve(T, true), true);
+      const se8 = { groupSize: 8, neighborWindow: 16 };
+      assert.equal(m.canReuse(60, se8), true);
+      const { out } = await runGpu(ctx, p, { kvF16: false, se: se8, chunks: [37, 1], module: m, startAt: 60, layers: 2 });
+      const args = { ...p, q: p.q.subarray(60 * 4 * 32), nQ: T - 60, startPos: 60, se: se8 };
+      const d = maxAbsDiff(out, referenceAttention({ ...args, kvQuant: 'q8_0' }));
+      const exact = maxAbsDiff(out, referenceAttention(args));
+      if (this.test) this.test.title += ` [vs q8_0 reference ${d.toExponential(1)}, vs exact f64 ${exact.toExponential(1)}]`;
+      // Re-derived keys are rounded twice (stored at j, re-quantized at ⌊j/G⌋): within the q8_0 tolerance.
+      assert.ok(d <= 2e-3, `after G 4 -> 8: ${d}`);
     } finally {
       m.dispose();
     }

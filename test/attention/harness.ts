@@ -3,6 +3,7 @@ import type { GpuContext } from '../../gpu/device/gpu-device';
 import type { RopeConfig } from '../../gpu/model/types';
 import type { AttentionModule, SelfExtendParams, SplitKvOptions } from '../../gpu/attention/types';
 import { createAttention } from '../../gpu/attention/index';
+import type { KvCacheType } from '../../gpu/attention/kv-layout';
 import { rng } from '../helpers/engine-random';
 
 export { rng };
@@ -50,6 +51,8 @@ function upload(device: GPUDevice, data: Float32Array): GPUBuffer {
 
 export interface RunOptions {
   kvF16: boolean;
+  /** Overrides kvF16 when given ('q8_0' for the quantized cache). */
+  kvCacheType?: KvCacheType;
   se: SelfExtendParams;
   /** Batch sizes; the last one repeats until T is covered. */
   chunks: number[];
@@ -72,7 +75,7 @@ export async function runGpu(ctx: GpuContext, p: Problem, o: RunOptions): Promis
     createAttention(
       ctx,
       { nLayers: layers, nHeads: p.nHeads, nKvHeads: p.nKvHeads, headDim: p.headDim, rope: p.rope, capacity: o.capacity ?? p.T },
-      { kvF16: o.kvF16, splitKv: o.splitKv, leanKeys: o.leanKeys },
+      { kvF16: o.kvF16, kvCacheType: o.kvCacheType, splitKv: o.splitKv, leanKeys: o.leanKeys },
     );
   const qw = p.nHeads * p.headDim;
   const kw = p.nKvHeads * p.headDim;

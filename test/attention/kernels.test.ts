@@ -2,6 +2,7 @@
 import * as assert from 'node:assert/strict';
 import { openDevice, type GpuContext } from '../../gpu/device/gpu-device';
 import { referenceAttention } from '../../gpu/attention/reference';
+import { createAttention } from '../../gpu/attention/index';
 import type { RopeConfig } from '../../gpu/model/types';
 import type { SplitKvOptions } from '../../gpu/attention/types';
 import { maxAbsDiff, randomProblem, rope, rng, runGpu } from './harness';
@@ -23,6 +24,8 @@ interface Case {
   splitKv?: SplitKvOptions;
   /** Memory-lean SelfExtend: one key copy, grouped rotation in the kernel. */
   lean?: boolean;
+  /** q8_0 KV cache (checked against the reference with the same q8_0 round trip; f16/f32 flags ignored). */
+  q8?: boolean;
   note?: string;
 }
 
@@ -59,7 +62,30 @@ const cases: Case[] = [
   { nh: 8, nkv: 1, hd: 128, T: 90, G: 8, W: 16, chunks: [33, 1], layout: 'neox', splitKv: SPLIT, lean: true, note: 'lean, split decode' },
   { nh: 2, nkv: 1, hd: 64, T: 70, G: 2, W: 6, chunks: [70], layout: 'neox', rope: { dim: 32 }, lean: true, note: 'lean, partial rotary' },
   { nh: 12, nkv: 2, hd: 128, T: 601, G: 4, W: 64, chunks: [600, 1], layout: 'neox', f16: true, lean: true, note: 'lean, Qwen heads, decode at 600' },
+  // q8_0 KV cache: store-q8/attend (q8 readers) against the reference with the same q8_0 round trip.
+  // Edge sizes: one token, primes and lengths that are not multiples of 32 (tiles, blocks), several
+  // store/attend dispatches (chunks), split-KV decode, lean mode, partial rotary, plain (G = 1).
+  { nh: 4, nkv: 2, hd: 32, T: 1, G: 16, W: 32, chunks: [1], layout: 'adjacent', q8: true, note: 'q8_0, single token' },
+  { nh: 4, nkv: 2, hd: 16, T: 200, G: 16, W: 32, chunks: [200], layout: 'adjacent', q8: true, note: 'q8_0, passkey shape: head dim 16 is one block' },
+  { nh: 4, nkv: 2, hd: 16, T: 200, G: 16, W: 32, chunks: [13, 1], layout: 'adjacent', splitKv: SPLIT, lean: true, q8: true, note: 'q8_0, passkey shape, lean, split decode' },
+  { nh: 2, nkv: 2, hd: 64, T: 77, G: 2, W: 4, chunks: [77], layout: 'adjacent', q8: true, note: 'q8_0' },
+  { nh: 4, nkv: 1, hd: 64, T: 101, G: 4, W: 8, chunks: [7], layout: 'neox', q8: true, note: 'q8_0, prime length, chunks of 7' },
+  { nh: 8, nkv: 1, hd: 128, T: 90, G: 8, W: 16, chunks: [33, 1], layout: 'neox', splitKv: SPLIT, q8: true, note: 'q8_0, split decode' },
+  { nh: 3, nkv: 1, hd: 96, T: 263, G: 2, W: 34, chunks: [250, 1], layout: 'adjacent', q8: true, note: 'q8_0, odd block count, prime lengths, default splits' },
+  { nh: 8, nkv: 2, hd: 64, T: 150, G: 1, W: 0, chunks: [150], layout: 'neox', q8: true, note: 'q8_0, plain' },
+  { nh: 2, nkv: 1, hd: 64, T: 70, G: 2, W: 6, chunks: [70], layout: 'neox', rope: { dim: 32 }, q8: true, note: 'q8_0, partial rotary' },
+  { nh: 12, nkv: 2, hd: 128, T: 601, G: 4, W: 64, chunks: [600, 1], layout: 'neox', q8: true, note: 'q8_0, Qwen heads, decode at 600' },
+  { nh: 8, nkv: 1, hd: 128, T: 90, G: 8, W: 16, chunks: [33, 1], layout: 'neox', splitKv: SPLIT, lean: true, q8: true, note: 'q8_0, lean, split decode' },
+  { nh: 2, nkv: 1, hd: 64, T: 70, G: 2, W: 6, chunks: [70], layout: 'neox', rope: { dim: 32 }, lean: true, q8: true, note: 'q8_0, lean, partial rotary' },
 ];
+
+/**
+ * q8_0 against the reference with the same q8_0 round trip: the kernels rotate in f32 before rounding, so a
+ * value on a rounding edge may land one quantum away (measured: ~1e-7 two-copy); lean mode rotates the
+ * dequantized key instead of quantizing the rotated one (measured: ~2e-4). A wrong scale or byte index
+ * gives errors of order 1e-1.
+ */
+const TOL_Q8 = 2e-3;
 
 describe('attention: GPU kernels vs CPU reference', function () {
   let ctx: GpuContext;
@@ -69,20 +95,30 @@ describe('attention: GPU kernels vs CPU reference', function () {
   after(() => ctx?.device.destroy());
 
   for (const c of cases) {
-    const name = `hd ${c.hd}, heads ${c.nh}/${c.nkv}, T ${c.T}, G ${c.G}, W ${c.W}, chunks ${c.chunks.join('+')}, ${c.layout}, ${c.f16 ? 'f16' : 'f32'} KV${c.lean ? ', lean' : ''}${c.note ? ` (${c.note})` : ''}`;
+    const kv = c.q8 ? 'q8_0' : c.f16 ? 'f16' : 'f32';
+    const name = `hd ${c.hd}, heads ${c.nh}/${c.nkv}, T ${c.T}, G ${c.G}, W ${c.W}, chunks ${c.chunks.join('+')}, ${c.layout}, ${kv} KV${c.lean ? ', lean' : ''}${c.note ? ` (${c.note})` : ''}`;
     it(name, async function () {
       if (c.f16 && !ctx.info.features.shaderF16) this.skip();
       const r = rope(c.layout, c.rope?.dim ?? c.hd, c.rope);
       const p = randomProblem(c.T * 31 + c.hd, c.nh, c.nkv, c.hd, c.T, r);
       const se = { groupSize: c.G, neighborWindow: c.W };
-      const { out, module } = await runGpu(ctx, p, { kvF16: !!c.f16, se, chunks: c.chunks, splitKv: c.splitKv, leanKeys: c.lean });
+      const { out, module } = await runGpu(ctx, p, { kvF16: !!c.f16, kvCacheType: c.q8 ? 'q8_0' : undefined, se, chunks: c.chunks, splitKv: c.splitKv, leanKeys: c.lean });
       module.dispose();
-      const ref = referenceAttention({ ...p, nQ: c.T, startPos: 0, se });
+      const ref = referenceAttention({ ...p, nQ: c.T, startPos: 0, se, kvQuant: c.q8 ? 'q8_0' : undefined });
       const d = maxAbsDiff(out, ref);
-      if (this.test) this.test.title += ` [max abs diff ${d.toExponential(1)}]`;
-      assert.ok(d <= (c.f16 ? TOL_F16 : TOL_F32), `max abs diff ${d}`);
+      // q8_0: also the agreement with the exact f64 reference (reported, not asserted: that is q8_0's own error).
+      const exact = c.q8 ? ` [vs exact f64 ${maxAbsDiff(out, referenceAttention({ ...p, nQ: c.T, startPos: 0, se })).toExponential(1)}]` : '';
+      if (this.test) this.test.title += ` [max abs diff ${d.toExponential(1)}]${exact}`;
+      assert.ok(d <= (c.q8 ? TOL_Q8 : c.f16 ? TOL_F16 : TOL_F32), `max abs diff ${d}`);
     });
   }
+
+  it('q8_0: a head dim over 32 that is not a multiple of 32 is refused with the setting to change', () => {
+    assert.throws(
+      () => createAttention(ctx, { nLayers: 1, nHeads: 2, nKvHeads: 1, headDim: 48, rope: rope('neox', 48), capacity: 8 }, { kvCacheType: 'q8_0' }),
+      /q8_0 KV cache needs a head dimension that is a multiple of 32 \(this model's is 48\); use selfextend.kvCacheType f16/,
+    );
+  });
 
   it('detects a wrong grouped query position (the test can fail)', async () => {
     const p = randomProblem(5, 4, 2, 16, 120, rope('adjacent', 16));

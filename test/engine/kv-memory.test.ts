@@ -119,4 +119,44 @@ describe('engine: KV cache sized to the request', function () {
       two.dispose();
     }
   });
+
+  it('q8_0 KV cache: about half the f16 KV memory, same prompts answered; logits agreement with f16 measured', async function () {
+    const se2 = { groupSize: 2, neighborWindow: 32 };
+    const f16 = await Engine.load(file, { kvKeyCopies: 'two' });
+    const q8 = await Engine.load(file, { kvKeyCopies: 'two', kvCacheType: 'q8_0' });
+    try {
+      const ids = prompt.slice(0, 400);
+      const a = await f16.logits(ids, { selfExtend: se2 });
+      const b = await q8.logits(ids, { selfExtend: se2 });
+      let top1 = 0;
+      let worst = 0;
+      const argmax = (r: Float32Array): number => r.reduce((best, v, i) => (v > r[best] ? i : best), 0);
+      for (let i = 0; i < a.length; i++) {
+        if (argmax(a[i]) === argmax(b[i])) top1++;
+        for (let j = 0; j < a[i].length; j++) worst = Math.max(worst, Math.abs(a[i][j] - b[i][j]));
+        assert.ok(b[i].every(Number.isFinite), `non-finite q8_0 logits at ${i}`);
+      }
+      const agreement = top1 / a.length;
+      if (this.test) this.test.title += ` [top-1 agreement ${(100 * agreement).toFixed(1)}%, max |Δlogit| ${worst.toFixed(3)}, KV ${q8.kvMemoryBytes} vs ${f16.kvMemoryBytes} bytes]`;
+      // A wrong scale or byte order gives unrelated logits (agreement near 1/vocab); q8_0 noise does not.
+      assert.ok(agreement >= 0.8, `top-1 agreement ${agreement}`);
+      // Head dim 64: a q8_0 row is 64 + 4 bytes, an f16 row 128 (the RoPE table and scratch are the same).
+      assert.equal(q8.kvCapacity, f16.kvCapacity);
+      const c = q8.config;
+      assert.equal(c.headDim, 64);
+      const rows = c.nLayers * 3 * q8.kvCapacity * c.nKvHeads; // two key copies + values
+      assert.equal(f16.kvMemoryBytes - q8.kvMemoryBytes, rows * (128 - 68));
+      const g = await collect(q8, prompt.slice(0, 300), { ...greedy, maxTokens: 5, selfExtend: se2 });
+      assert.equal(g.ids.length, 5);
+    } finally {
+      f16.dispose();
+      q8.dispose();
+    }
+  });
+
+  it('q8_0 on a head dim it cannot store fails the load with the setting to change', async () => {
+    const odd = path.join(dir, 'llama-hd48.gguf');
+    await writeSyntheticModel(odd, { architecture: 'llama', type: GGMLType.F32, seed: 3, dim: 192, nHeads: 4, vocabSize: 300, ffnDim: 256 });
+    await assert.rejects(Engine.load(odd, { kvCacheType: 'q8_0' }), /q8_0 KV cache needs a head dimension that is a multiple of 32 \(this model's is 48\); use selfextend.kvCacheType f16/);
+  });
 });

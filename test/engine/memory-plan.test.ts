@@ -71,6 +71,28 @@ describe('memory plan: every buffer', () => {
     assert.ok(tiny.chunk * 8192 * 4 <= 4 * MiB && tiny.chunk >= 1);
   });
 
+  it('q8_0 KV: 68 bytes per 64-value row (53% of f16) for every KV buffer; the binding bound grows to match', () => {
+    const f16 = planMemory({ ...base, contextTokens: 4096, groupedCopy: true });
+    const q8 = planMemory({ ...base, kvCacheType: 'q8_0', contextTokens: 4096, groupedCopy: true });
+    assert.equal(q8.kvCacheType, 'q8_0');
+    assert.equal(q8.kvF16, false);
+    const by = (p: typeof f16, n: string) => p.buffers.find((b) => b.name === n)!.bytes;
+    // Head dim 128: 128 quants + two f16 scales in one word = 136 bytes per row, f16: 256.
+    for (const n of ['KV cache: keys', 'KV cache: values', 'KV cache: grouped keys (SelfExtend)']) {
+      assert.equal(by(q8, n), 28 * 2 * 136 * 4096);
+      assert.equal(by(f16, n) * 136, by(q8, n) * 256);
+    }
+    assert.equal(kvBytesPerToken(c, 'q8_0', false), 2 * 28 * 2 * 136 + 64 * 8);
+    // The legacy boolean still means f16 / f32.
+    assert.equal(kvBytesPerToken(c, true, false), kvBytesPerToken(c, 'f16', false));
+    const ratio = (q8.kvBytes - by(q8, 'RoPE table')) / (f16.kvBytes - by(f16, 'RoPE table'));
+    assert.ok(ratio > 0.5 && ratio < 0.56, `q8_0 / f16 KV ${ratio}`);
+    // A 4 GiB budget holds about twice the context with q8_0.
+    const reachF16 = largestRequestWithin(c, QWEN15_Q4KM, 4 * GiB);
+    const reachQ8 = largestRequestWithin(c, QWEN15_Q4KM, 4 * GiB, { kvCacheType: 'q8_0' });
+    assert.ok(reachQ8 > 1.7 * reachF16, `${reachQ8} vs ${reachF16}`);
+  });
+
   it('a load allocates a small initial cache; capacities grow in pages up to the ceiling', () => {
     assert.equal(planMemory(base).contextTokens, INITIAL_KV_TOKENS);
     assert.equal(kvCapacityFor(100, 256, 4096), 256);

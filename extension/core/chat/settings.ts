@@ -1,6 +1,7 @@
 // Plain-data settings the hosts map from their configuration (VS Code: contributes.configuration;
 // CLI: flags). Read afresh for every request, so G/W changes apply without reloading the model.
 import type { PowerPreference } from '../../../gpu/device/gpu-device';
+import { KV_CACHE_TYPES, type KvCacheType } from '../../../gpu/attention/kv-layout';
 
 export interface SelfExtendSettings {
   /** false: plain attention within the trained window. */
@@ -24,6 +25,8 @@ export interface AssistantSettings {
   /** Bytes; larger files are skipped when reading the repository. */
   maxFileSize: number;
   powerPreference: PowerPreference;
+  /** Element type of the KV cache ('q8_0': about half the memory of 'f16'); applies when the model is next loaded. */
+  kvCacheType: KvCacheType;
 }
 
 export const DEFAULT_SETTINGS: AssistantSettings = {
@@ -36,6 +39,7 @@ export const DEFAULT_SETTINGS: AssistantSettings = {
   exclude: [],
   maxFileSize: 1024 * 1024,
   powerPreference: 'high-performance',
+  kvCacheType: 'f16',
 };
 
 /** Fills gaps and clamps out-of-range values (settings files are hand-edited). */
@@ -59,5 +63,6 @@ export function normalizeSettings(s: Partial<AssistantSettings> & { selfExtend?:
     exclude: [...(s.exclude ?? d.exclude)],
     maxFileSize: int(s.maxFileSize ?? d.maxFileSize, 1, 1 << 30, d.maxFileSize),
     powerPreference: s.powerPreference ?? d.powerPreference,
+    kvCacheType: s.kvCacheType !== undefined && KV_CACHE_TYPES.includes(s.kvCacheType) ? s.kvCacheType : d.kvCacheType,
   };
 }
