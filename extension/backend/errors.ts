@@ -6,7 +6,7 @@ import { CancelledError } from '../core/util/abort';
 import { ModelNotConfiguredError } from '../vscode/error-actions';
 import { GGUFError } from '../../gpu/gguf/errors';
 import { SelfExtendParamsError } from '../../gpu/attention/params';
-import { AbortedError, DeviceLostError, ModelDisposedError, OutOfMemoryError } from '../../gpu/engine/errors';
+import { DeviceLostError, ModelDisposedError, OutOfMemoryError } from '../../gpu/engine/errors';
 import type { WireError } from './protocol';
 
 /** The worker ended while requests were in flight (crash, out of memory, killed): nothing was lost but the request. */
@@ -41,7 +41,6 @@ const CLASSES: Record<string, { prototype: Error }> = {
   ModelDisposedError,
   BackendCrashedError,
 };
-void AbortedError; // the engine's AbortError shares CancelledError's name and is recreated as one
 
 export function toWire(e: unknown): WireError {
   if (e instanceof Error) {
