@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import type { CliCommand } from '../command';
 import { parse, intFlag, numberFlag, rangeIntFlag, type Options } from '../args';
 import { displayName, NodeFileSource, terminalSafe } from '../../extension/core/workspace';
-import { DEFAULT_SETTINGS, normalizeSettings, type AssistantSettings } from '../../extension/core/chat/settings';
+import { DEFAULT_SETTINGS, normalizeSettings, settingRange, type AssistantSettings } from '../../extension/core/chat/settings';
 import type { AnswerResult } from '../../extension/core/chat/chat-session';
 import type { FileSource } from '../../extension/core/workspace/types';
 import type { AnswerEvents, HistoryMessage } from '../../extension/vscode/answer-backend';
@@ -13,8 +13,14 @@ import { WorkerBackend } from '../../extension/backend/client';
 import { isCancellation } from '../../extension/core/util/abort';
 import { parseKvCacheType } from '../../gpu/attention/kv-layout';
 
-/** Largest G the settings accept (normalizeSettings and the VS Code schema use the same bound). */
-const MAX_GROUP_SIZE = 64;
+/** A flag for a numeric setting: bounded by the settings table's range (the one the extension clamps to). */
+function settingFlag(v: string | undefined, flag: string, def: number, name: Parameters<typeof settingRange>[0], lo?: number): number {
+  const r = settingRange(name);
+  return rangeIntFlag(v, flag, def, lo ?? r.minimum, r.maximum);
+}
+
+/** The CLI answers shorter and greedily by default (scripts compare runs); both are documented in the usage. */
+const CLI_DEFAULT_MAX_NEW_TOKENS = 512;
 
 /** Flags shared by `ask` and `summarize`. */
 export const ASSISTANT_FLAGS = {
@@ -35,9 +41,9 @@ export const ASSISTANT_FLAGS = {
 export const ASSISTANT_USAGE = `  --model M            GGUF model file (required)
   --group G [--window W]  SelfExtend with group size G (W a multiple of G; default L/4)
   --plain              plain attention (no SelfExtend)
-  --target N           with neither: choose G automatically so N tokens fit (default 16384, capped by the KV cache)
-  -n N                 max new tokens (default 512)
-  --temperature T      default 0 (greedy); --top-p P (default 0.95)
+  --target N           with neither: choose G automatically so N tokens fit (default ${DEFAULT_SETTINGS.selfExtend.targetContext}, capped by the KV cache)
+  -n N                 max new tokens (default ${CLI_DEFAULT_MAX_NEW_TOKENS})
+  --temperature T      default 0 (greedy); --top-p P (default ${DEFAULT_SETTINGS.topP})
   --max-context N      KV-cache capacity in tokens (engine default: min(8 x trained window, 32768))
   --kv-cache-type T    KV cache element type: f16 (default), q8_0 (about half the memory) or f32
   --json               print one JSON object per answer on stdout; progress goes to stderr`;
@@ -55,26 +61,35 @@ export interface AssistantFlagValues {
   'kv-cache-type'?: string;
 }
 
+function numberSettingFlag(v: string | undefined, flag: string, def: number, name: 'temperature' | 'topP'): number {
+  const x = numberFlag(v, flag);
+  if (x === undefined) return def;
+  const r = settingRange(name);
+  if (x < r.minimum || x > r.maximum) throw new Error(`${flag} must be between ${r.minimum} and ${r.maximum} (got ${v})`);
+  return x;
+}
+
 export function settingsFromFlags(v: AssistantFlagValues, extra: Partial<AssistantSettings> = {}): AssistantSettings {
   if (v.plain && (v.group !== undefined || v.window !== undefined)) throw new Error('--plain cannot be combined with --group/--window');
   // Out-of-range values are errors, not clamps: normalizeSettings would silently turn 65 into 64.
-  const group = rangeIntFlag(v.group, '--group', 0, 1, MAX_GROUP_SIZE);
+  // --group 0 would mean "automatic", which is what leaving the flag out says; so the flag starts at 1.
+  const group = settingFlag(v.group, '--group', 0, 'groupSize', 1);
   if (v.window !== undefined && v.group === undefined) throw new Error('--window needs --group G');
   if (v.window !== undefined && group === 1) throw new Error('--window has no effect with --group 1 (plain attention); drop it or use --group >= 2');
-  if (v.window !== undefined && rangeIntFlag(v.window, '--window', 0, 1, 1 << 20) % group !== 0) throw new Error(`--window ${v.window} must be a multiple of --group ${group}`);
+  if (v.window !== undefined && settingFlag(v.window, '--window', 0, 'neighborWindow', 1) % group !== 0) throw new Error(`--window ${v.window} must be a multiple of --group ${group}`);
   return normalizeSettings({
     ...DEFAULT_SETTINGS,
     ...extra,
     modelPath: v.model ?? '',
     kvCacheType: v['kv-cache-type'] === undefined ? DEFAULT_SETTINGS.kvCacheType : parseKvCacheType(v['kv-cache-type'], '--kv-cache-type'),
-    maxNewTokens: rangeIntFlag(v.n, '-n', 512, 1, 32768),
-    temperature: numberFlag(v.temperature, '--temperature') ?? 0,
-    topP: numberFlag(v['top-p'], '--top-p') ?? 0.95,
+    maxNewTokens: settingFlag(v.n, '-n', CLI_DEFAULT_MAX_NEW_TOKENS, 'maxNewTokens'),
+    temperature: numberSettingFlag(v.temperature, '--temperature', 0, 'temperature'),
+    topP: numberSettingFlag(v['top-p'], '--top-p', DEFAULT_SETTINGS.topP, 'topP'),
     selfExtend: {
       enabled: v.plain !== true,
       groupSize: group,
       neighborWindow: intFlag(v.window, '--window', 0),
-      targetContext: rangeIntFlag(v.target, '--target', DEFAULT_SETTINGS.selfExtend.targetContext, 256, 1 << 20),
+      targetContext: settingFlag(v.target, '--target', DEFAULT_SETTINGS.selfExtend.targetContext, 'targetContext'),
     },
   });
 }
@@ -179,7 +194,7 @@ export const ask: CliCommand = {
     const settings = settingsFromFlags(values, {
       include: values.include ?? [],
       exclude: values.exclude ?? [],
-      maxFileSize: intFlag(values['max-file-size'], '--max-file-size', DEFAULT_SETTINGS.maxFileSize),
+      maxFileSize: settingFlag(values['max-file-size'], '--max-file-size', DEFAULT_SETTINGS.maxFileSize, 'maxFileSize'),
     });
     const repo = path.resolve(values.repo ?? '.');
     const source = new NodeFileSource(repo, { include: settings.include, exclude: settings.exclude, maxFileSize: settings.maxFileSize });

@@ -7,7 +7,7 @@ import { CancelledError } from '../core/util/abort';
 import { ModelNotConfiguredError } from '../vscode/error-actions';
 import { GGUFError } from '../../gpu/gguf/errors';
 import { SelfExtendParamsError } from '../../gpu/attention/params';
-import { AbortedError, DeviceLostError, ModelDisposedError, OutOfMemoryError } from '../../gpu/engine/errors';
+import { DeviceLostError, ModelDisposedError, OutOfMemoryError } from '../../gpu/engine/errors';
 import { ChatTemplateError } from '../../gpu/tokenizer/template-errors';
 import { NonFiniteLogitsError } from '../../gpu/sampling/errors';
 import { DawnNotFoundError, DeviceRequestError, NoAdapterError } from '../../gpu/device/errors';
@@ -76,7 +76,6 @@ function setFields(e: Error, fields: Record<string, WireField> | undefined): voi
     Object.defineProperty(e, k, { value: v, writable: true, configurable: true, enumerable: true });
   }
 }
-void AbortedError; // the engine's AbortError shares CancelledError's name and is recreated as one
 
 export function toWire(e: unknown): WireError {
   if (e instanceof Error) {

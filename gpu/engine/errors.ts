@@ -17,9 +17,14 @@ export class OutOfMemoryError extends Error {
   }
 }
 
-export class AbortedError extends Error {
-  constructor(what = 'The request') {
-    super(`${what} was cancelled`);
+/**
+ * The one cancellation error of the engine, the core, the backend worker and the hosts (the core's
+ * extension/core/util/abort.ts re-exports it): a Stop, a closed view or a shutdown, never a failure.
+ * Named 'AbortError' like the platform's own, so an aborted fetch or stream reads the same.
+ */
+export class CancelledError extends Error {
+  constructor(message = 'cancelled') {
+    super(message);
     this.name = 'AbortError';
   }
 }
@@ -31,8 +36,9 @@ export class ModelDisposedError extends Error {
   }
 }
 
+/** Throws a CancelledError when `signal` has aborted; `what` names the work ("Loading the model"). */
 export function throwIfAborted(signal: AbortSignal | undefined, what?: string): void {
-  if (signal?.aborted) throw new AbortedError(what);
+  if (signal?.aborted) throw new CancelledError(what === undefined ? undefined : `${what} was cancelled`);
 }
 
 export function formatBytes(n: number): string {

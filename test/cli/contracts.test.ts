@@ -31,7 +31,7 @@ describe('cli: flag contracts (issue 13 finding 10)', () => {
     assert.throws(() => settingsFromFlags({ group: '0' }), /--group must be between 1 and 64/);
     await assert.rejects(ask.run(['--model', NO_MODEL, '--group', '65', 'q']), /--group must be between 1 and 64/);
     assert.throws(() => settingsFromFlags({ group: '4', window: '30' }), /--window 30 must be a multiple of --group 4/);
-    assert.throws(() => settingsFromFlags({ target: '100' }), /--target must be between 256/);
+    assert.throws(() => settingsFromFlags({ target: '100' }), /--target must be between 512 and 131072/); // the settings table's range
     assert.equal(settingsFromFlags({ group: '64' }).selfExtend.groupSize, 64);
   });
 

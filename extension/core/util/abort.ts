@@ -1,15 +1,9 @@
-// One cancellation error type for the whole core, so hosts can tell "stopped" from "failed".
+// Cancellation for the core: the one cancellation error class and throwIfAborted are the engine's
+// (gpu/engine/errors.ts, the lowest layer both sides import), so hosts tell "stopped" from "failed"
+// with one check wherever the Stop was seen.
+import { CancelledError, throwIfAborted } from '../../../gpu/engine/errors';
 
-export class CancelledError extends Error {
-  constructor(message = 'cancelled') {
-    super(message);
-    this.name = 'AbortError';
-  }
-}
-
-export function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new CancelledError();
-}
+export { CancelledError, throwIfAborted };
 
 export function isCancellation(e: unknown): boolean {
   return e instanceof Error && (e.name === 'AbortError' || e instanceof CancelledError);

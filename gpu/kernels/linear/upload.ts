@@ -5,6 +5,7 @@
 import type { GGMLType } from '../../gguf/types';
 import type { GpuContext } from '../../device/gpu-device';
 import { typeName } from '../../quant/layout';
+import { CancelledError } from '../../engine/errors';
 import { blocksPerRow, chunkSections, gpuBytesPerRow, gpuLayout, repackBlocks, type GpuTypeLayout } from './layout';
 import { WeightAllocationError } from './errors';
 
@@ -54,10 +55,7 @@ export interface UploadOptions {
 
 function abortError(signal: AbortSignal): Error {
   const r: unknown = signal.reason;
-  if (r instanceof Error) return r;
-  const e = new Error('The weight upload was cancelled');
-  e.name = 'AbortError';
-  return e;
+  return r instanceof CancelledError ? r : new CancelledError('The weight upload was cancelled');
 }
 
 // readBytes may return views of shared or resizable memory; writeBuffer copies immediately either way.

@@ -2,11 +2,11 @@ import { strict as assert } from 'node:assert';
 import { describeError, ModelNotConfiguredError } from '../../../extension/vscode/error-actions';
 import { GGUFError } from '../../../gpu/gguf/errors';
 import { NoAdapterError } from '../../../gpu/device/gpu-device';
-import { OutOfMemoryError, DeviceLostError, AbortedError } from '../../../gpu/engine/errors';
+import { OutOfMemoryError, DeviceLostError, CancelledError } from '../../../gpu/engine/errors';
 
 describe('extension/vscode describeError', () => {
   it('treats cancellation as stopped, not as an error', () => {
-    const d = describeError(new AbortedError());
+    const d = describeError(new CancelledError());
     assert.equal(d.cancelled, true);
     assert.deepEqual(d.actions, []);
   });

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
-import { contributedProperties, readSettings, SETTINGS_SCHEMA, toAssistantSettings } from '../../../extension/vscode/settings-schema';
+import { contributedProperties, readSettings, SETTINGS_TABLE, toAssistantSettings } from '../../../extension/vscode/settings-schema';
 import { resolveWindow } from '../../../extension/core/chat/window';
 
 const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as {
@@ -25,7 +25,7 @@ describe('extension/vscode settings schema', () => {
   it('reads defaults when nothing is set', () => {
     const s = readSettings(() => undefined);
     assert.equal(s.groupSize, 0);
-    assert.equal(s.neighborWindow, SETTINGS_SCHEMA.neighborWindow.default);
+    assert.equal(s.neighborWindow, SETTINGS_TABLE.neighborWindow.default);
     assert.equal(s.enabled, true);
     assert.deepEqual(s.include, []);
     assert.equal(s.gpuPowerPreference, 'high-performance');
